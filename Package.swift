@@ -1,0 +1,64 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "tapyrus-trace",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tapyrus-trace", targets: ["TapyrusTraceCLI"]),
+        .library(name: "TraceHarness", targets: ["TraceHarness"]),
+        .library(name: "NodeControl", targets: ["NodeControl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+    ],
+    targets: [
+        // The one thin layer of C interop: libbpf, libelf and the record layout
+        // shared with the eBPF capture program.
+        .target(
+            name: "CBPFShim",
+            linkerSettings: [
+                .linkedLibrary("bpf"),
+                .linkedLibrary("elf"),
+                .linkedLibrary("z"),
+            ]
+        ),
+        // Turns the compiled eBPF object into Swift source, so the program
+        // travels inside the binary and is loaded from memory.
+        .executableTarget(name: "BPFEmbedder"),
+        .plugin(
+            name: "BPFCompilerPlugin",
+            capability: .buildTool(),
+            dependencies: ["BPFEmbedder"]
+        ),
+        .target(
+            name: "TraceHarness",
+            dependencies: ["CBPFShim", "NodeControl"],
+            exclude: ["Capture/BPF"],
+            plugins: ["BPFCompilerPlugin"]
+        ),
+        .target(
+            name: "NodeControl",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .executableTarget(
+            name: "TapyrusTraceCLI",
+            dependencies: [
+                "TraceHarness",
+                "NodeControl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "UnitTests",
+            dependencies: ["TraceHarness", "NodeControl"]
+        ),
+        .testTarget(
+            name: "FunctionalTests",
+            dependencies: ["TraceHarness", "NodeControl"]
+        ),
+    ]
+)
