@@ -1,0 +1,197 @@
+import Foundation
+
+/// One probe hit, decoded.
+public struct TraceEvent: Sendable {
+    /// The probe that fired.
+    public var probe: ProbeName
+    /// The catalogue's declaration of the probe, or nil for a probe the
+    /// catalogue does not know (its fields are then the raw arguments).
+    public var tracepoint: Tracepoint?
+    /// When the probe fired, in nanoseconds of CLOCK_MONOTONIC.
+    public var monotonicNanoseconds: UInt64
+    /// When the probe fired, as wall-clock time.
+    public var date: Date
+    public var pid: Int32
+    public var tid: Int32
+    /// The decoded arguments, one per argument slot, in order.
+    public var fields: [NamedValue]
+
+    /// The value of the field called `name`.
+    public subscript(name: String) -> FieldValue? {
+        fields.first { $0.name == name }?.value
+    }
+}
+
+/// A field's name and value.
+public struct NamedValue: Sendable, Hashable {
+    public var name: String
+    public var value: FieldValue
+}
+
+/// The decoded value of one argument.
+public enum FieldValue: Sendable, Hashable {
+    case signed(Int64)
+    case unsigned(UInt64)
+    case bool(Bool)
+    /// A string; `truncated` if it was longer than its declared maximum.
+    case string(String, truncated: Bool)
+    case hash(Hash256)
+    case payload(Payload)
+    /// A pointer argument whose memory could not be read.
+    case unreadable(address: UInt64)
+    /// A raw argument of a probe the catalogue does not know, with the bytes
+    /// it points at when those were asked for and readable.
+    case raw(value: UInt64, size: Int, signed: Bool, pointee: [UInt8]?)
+}
+
+/// Bytes a tracepoint passed by pointer and length, such as a P2P message.
+public struct Payload: Sendable, Hashable {
+    /// The bytes that were read.
+    public var bytes: [UInt8]
+    /// The length the tracepoint said the payload has.
+    public var declaredLength: UInt64
+
+    /// Whether every declared byte arrived.
+    public var isComplete: Bool { UInt64(bytes.count) == declaredLength }
+}
+
+/// A 256-bit hash (block hash, txid) as stored in memory: little-endian.
+public struct Hash256: Sendable, Hashable, CustomStringConvertible, Codable {
+    /// The 32 bytes in memory order.
+    public var bytes: [UInt8]
+
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Parses the usual display form (big-endian hex, as RPC prints it).
+    public init?(hex: String) {
+        guard hex.utf8.count == 64, let bytes = [UInt8](hexString: hex) else { return nil }
+        self.bytes = bytes.reversed()
+    }
+
+    /// The display form: byte-reversed hex, as RPC and explorers show it.
+    public var hex: String { bytes.reversed().hexString }
+    public var description: String { hex }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let hash = Hash256(hex: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a 64-digit hex hash"))
+        }
+        self = hash
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Lowercase hex of the bytes in order.
+    public var hexString: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Parses hex digits (either case); nil on odd length or a bad digit.
+    public init?(hexString: String) {
+        let utf8 = Array(hexString.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: c - 48
+            case 97...102: c - 87
+            case 65...70: c - 55
+            default: nil
+            }
+        }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        self = bytes
+    }
+}
+
+/// A typed view of a catalogued event could not be made.
+public struct EventDecodingError: Error, Sendable, CustomStringConvertible {
+    public var probe: ProbeName
+    public var field: String
+    public var reason: String
+    public var description: String { "\(probe) field \(field): \(reason)" }
+}
+
+extension TraceEvent {
+    private func value(_ name: String) throws(EventDecodingError) -> FieldValue {
+        guard let value = self[name] else {
+            throw EventDecodingError(probe: probe, field: name, reason: "no such field")
+        }
+        if case .unreadable(let address) = value {
+            throw EventDecodingError(probe: probe, field: name, reason: "memory at 0x\(String(address, radix: 16)) could not be read")
+        }
+        return value
+    }
+
+    private func mismatch(_ name: String, _ expected: String) -> EventDecodingError {
+        EventDecodingError(probe: probe, field: name, reason: "expected \(expected), found \(String(describing: self[name]))")
+    }
+
+    /// A signed integer field (any width), for typed views.
+    public func int64(_ name: String) throws(EventDecodingError) -> Int64 {
+        switch try value(name) {
+        case .signed(let value): return value
+        case .unsigned(let value): return Int64(bitPattern: value)
+        default: throw mismatch(name, "an integer")
+        }
+    }
+
+    /// An unsigned integer field (any width), for typed views.
+    public func uint64(_ name: String) throws(EventDecodingError) -> UInt64 {
+        switch try value(name) {
+        case .unsigned(let value): return value
+        case .signed(let value): return UInt64(bitPattern: value)
+        default: throw mismatch(name, "an integer")
+        }
+    }
+
+    public func bool(_ name: String) throws(EventDecodingError) -> Bool {
+        guard case .bool(let value) = try value(name) else { throw mismatch(name, "a bool") }
+        return value
+    }
+
+    /// A string field; a truncated string is still returned (check
+    /// ``isTruncated(_:)`` where it matters).
+    public func string(_ name: String) throws(EventDecodingError) -> String {
+        guard case .string(let value, _) = try value(name) else { throw mismatch(name, "a string") }
+        return value
+    }
+
+    public func isTruncated(_ name: String) -> Bool {
+        if case .string(_, let truncated) = self[name] { return truncated }
+        return false
+    }
+
+    public func hash(_ name: String) throws(EventDecodingError) -> Hash256 {
+        guard case .hash(let value) = try value(name) else { throw mismatch(name, "a hash") }
+        return value
+    }
+
+    public func payload(_ name: String) throws(EventDecodingError) -> Payload {
+        switch self[name] {
+        case .payload(let value): return value
+        default: throw mismatch(name, "a payload")
+        }
+    }
+}
