@@ -4,6 +4,13 @@ import ArgumentParser
 struct TapyrusTrace: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tapyrus-trace",
-        abstract: "Trace, verify and benchmark the USDT tracepoints of tapyrusd."
+        abstract: "Trace, verify and benchmark the USDT tracepoints of tapyrusd.",
+        discussion: """
+            Reads a binary's USDT probes, checks them against the catalogue of \
+            tapyrusd tracepoints, and captures their events with libbpf: no \
+            runtime compiler, kernel headers, BCC or bpftrace needed. Capturing \
+            needs root, or CAP_BPF and CAP_PERFMON.
+            """,
+        subcommands: [ProbesCommand.self, VerifyCommand.self, LogCommand.self, BenchCommand.self]
     )
 }

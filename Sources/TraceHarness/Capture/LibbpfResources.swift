@@ -64,7 +64,7 @@ final class LibbpfResources: @unchecked Sendable {
                 failure = .loadFailed(Self.reason(-loaded))
                 break setup
             }
-            self.program = bpf_object__find_program_by_name(object, "capture")
+            self.program = bpf_object__find_program_by_name(object, options.attachEmptyProgram ? "empty" : "capture")
             layouts = bpf_object__find_map_fd_by_name(object, "layouts")
             statistics = bpf_object__find_map_fd_by_name(object, "probe_stats")
             events = bpf_object__find_map_fd_by_name(object, "events")

@@ -29,6 +29,10 @@ public final class Tracer: Sendable {
         public var rawPointeeBytes: Int = 0
         /// Print libbpf's debug messages to stderr.
         public var verboseLibbpf = false
+        /// Attach a program that records nothing, to measure the cost of the
+        /// uprobe alone (benchmarks only: no events arrive, hits are not
+        /// counted).
+        public var attachEmptyProgram = false
 
         public init() {}
     }

@@ -39,8 +39,8 @@ public struct ConformanceReport: Sendable, Codable {
     public var extra: [ProbeName]
     public var mismatches: [Mismatch]
     public var siteDisagreements: [SiteDisagreement]
-    /// Probes found, with their number of sites.
-    public var found: [ProbeName: Int]
+    /// Probes found (`provider:name`), with their number of sites.
+    public var found: [String: Int]
 
     /// True when the binary has exactly the catalogue's tracepoints, each
     /// site with the declared argument sizes and signs.
@@ -67,7 +67,7 @@ extension TracepointCatalogue {
             extra: grouped.keys.filter { self[$0] == nil }.sorted(),
             mismatches: [],
             siteDisagreements: [],
-            found: grouped.mapValues(\.count)
+            found: Dictionary(uniqueKeysWithValues: grouped.map { ($0.key.description, $0.value.count) })
         )
         for probe in grouped.keys.sorted() {
             let probeSites = grouped[probe] ?? []

@@ -118,81 +118,51 @@ static long send_next_chunk(__u64 index, void *context)
     return send_chunk_65536(c, remaining);
 }
 
-// Reads every argument the layout names into a record whose data area has
-// items at offsets below OFFSET_LIMIT of at most ITEM_MAX bytes each.
-#define DEFINE_CAPTURE(NAME, RECORD, OFFSET_LIMIT, ITEM_MAX)                   \
-    static __always_inline int NAME(struct pt_regs *ctx, __u32 cookie,         \
-                                    const struct tt_layout *layout,            \
-                                    struct tt_probe_stats *stats,              \
-                                    __u64 sequence)                            \
+/// The values of all argument slots of one hit.
+struct argument_values {
+    __u64 values[TT_MAX_ARGS];
+};
+
+// Global (not static) functions are verified once, on their own, instead of
+// once per path of their caller: that keeps loading the program fast.
+
+/// Reads the first `count` arguments of the probe that fired.
+__noinline int read_arguments(struct pt_regs *ctx, struct argument_values *out, __u32 count)
+{
+    if (!out)
+        return 0;
+    for (__u32 i = 0; i < TT_MAX_ARGS; i++) {
+        long value = 0;
+        if (i < count)
+            bpf_usdt_arg(ctx, i, &value);
+        out->values[i] = (__u64)value;
+    }
+    return 0;
+}
+
+/// Where the data items of one record go, and what happened reading them.
+struct item_result {
+    __u16 lengths[TT_MAX_ARGS];
+    __u16 fault_mask;
+    __u16 truncated_mask;
+    __u32 faults;
+};
+
+// Reads the strings and byte arrays a layout names into a data area whose
+// items start below OFFSET_LIMIT and hold at most ITEM_MAX bytes.
+#define DEFINE_READ_ITEMS(NAME, AREA_SIZE, OFFSET_LIMIT, ITEM_MAX)              \
+    struct NAME##_area {                                                       \
+        __u8 bytes[AREA_SIZE];                                                 \
+    };                                                                         \
+    __noinline int NAME(struct NAME##_area *area, const struct tt_layout *layout, \
+                        const struct argument_values *arguments,               \
+                        struct item_result *result)                            \
     {                                                                          \
-        __u64 values[TT_MAX_ARGS] = {};                                        \
-        __u32 count = layout->arg_count;                                       \
-        if (count > TT_MAX_ARGS)                                               \
-            count = TT_MAX_ARGS;                                               \
-        for (__u32 i = 0; i < TT_MAX_ARGS; i++) {                              \
-            if (i >= count)                                                    \
-                break;                                                         \
-            long value = 0;                                                    \
-            bpf_usdt_arg(ctx, i, &value);                                      \
-            values[i] = (__u64)value;                                          \
-        }                                                                      \
-        struct payload_cursor cursor = {.cookie = cookie,                      \
-                                        .sequence = sequence};                 \
-        __u32 payload_arg = TT_MAX_ARGS;                                       \
-        for (__u32 i = 0; i < TT_MAX_ARGS; i++) {                              \
-            if (i >= count)                                                    \
-                break;                                                         \
-            if (layout->args[i].kind != TT_ARG_PAYLOAD)                        \
-                continue;                                                      \
-            __u32 length_arg = layout->args[i].length_arg;                     \
-            if (length_arg >= TT_MAX_ARGS)                                     \
-                break;                                                         \
-            __u64 length = values[length_arg];                                 \
-            if (length > layout->args[i].max_length)                           \
-                length = layout->args[i].max_length;                           \
-            cursor.address = values[i];                                        \
-            cursor.length = length;                                            \
-            payload_arg = i;                                                   \
-            break;                                                             \
-        }                                                                      \
-        __u64 pid_tgid = bpf_get_current_pid_tgid();                           \
-        if (cursor.length > 0) {                                               \
-            struct payload_cursor *shared;                                     \
-            if (bpf_map_update_elem(&payload_cursors, &pid_tgid, &cursor,      \
-                                    BPF_ANY) == 0 &&                           \
-                (shared = bpf_map_lookup_elem(&payload_cursors, &pid_tgid))) { \
-                bpf_loop(cursor.length / TT_CHUNK_SMALL + 2, send_next_chunk,  \
-                         &pid_tgid, 0);                                        \
-                cursor.delivered = shared->delivered;                          \
-                cursor.lost = shared->lost;                                    \
-                cursor.failed = shared->failed;                                \
-                bpf_map_delete_elem(&payload_cursors, &pid_tgid);              \
-            } else {                                                           \
-                cursor.lost = true;                                            \
-            }                                                                  \
-            if (cursor.lost)                                                   \
-                __sync_fetch_and_add(&stats->chunks_lost, 1);                  \
-            if (cursor.failed)                                                 \
-                __sync_fetch_and_add(&stats->read_faults, 1);                  \
-        }                                                                      \
-        RECORD *record = bpf_ringbuf_reserve(&events, sizeof(RECORD), 0);      \
-        if (!record) {                                                         \
-            __sync_fetch_and_add(&stats->events_lost, 1);                      \
+        if (!area || !layout || !arguments || !result)                         \
             return 0;                                                          \
-        }                                                                      \
-        record->header.type = TT_RECORD_EVENT;                                 \
-        record->header.cookie = cookie;                                        \
-        record->header.sequence = sequence;                                    \
-        record->timestamp_ns = bpf_ktime_get_ns();                             \
-        record->pid = pid_tgid >> 32;                                          \
-        record->tid = (__u32)pid_tgid;                                         \
-        record->arg_count = count;                                             \
-        record->payload_delivered = cursor.delivered;                          \
-        __u16 faults = 0, truncated = 0;                                       \
+        __u32 count = layout->arg_count;                                       \
         for (__u32 i = 0; i < TT_MAX_ARGS; i++) {                              \
-            record->lengths[i] = 0;                                            \
-            record->args[i] = values[i];                                       \
+            result->lengths[i] = 0;                                            \
             if (i >= count)                                                    \
                 continue;                                                      \
             __u8 kind = layout->args[i].kind;                                  \
@@ -202,37 +172,119 @@ static long send_next_chunk(__u64 index, void *context)
             __u32 max = layout->args[i].max_length;                            \
             if (offset >= OFFSET_LIMIT || max > ITEM_MAX || max == 0)          \
                 continue;                                                      \
-            void *destination = &record->data[offset];                         \
-            const void *source = (const void *)values[i];                      \
+            const void *source = (const void *)arguments->values[i];           \
             long read;                                                         \
             if (kind == TT_ARG_CSTRING) {                                      \
-                read = bpf_probe_read_user_str(destination, max, source);      \
+                read = bpf_probe_read_user_str(&area->bytes[offset], max, source); \
                 if (read == (long)max)                                         \
-                    truncated |= (1u << i);                                    \
+                    result->truncated_mask |= (1u << i);                       \
             } else {                                                           \
-                read = bpf_probe_read_user(destination, max, source);          \
+                read = bpf_probe_read_user(&area->bytes[offset], max, source); \
                 if (read == 0)                                                 \
                     read = max;                                                \
             }                                                                  \
             if (read < 0) {                                                    \
-                faults |= (1u << i);                                           \
-                __sync_fetch_and_add(&stats->read_faults, 1);                  \
+                result->fault_mask |= (1u << i);                               \
+                result->faults += 1;                                           \
                 read = 0;                                                      \
             }                                                                  \
-            record->lengths[i] = (__u16)read;                                  \
+            result->lengths[i] = (__u16)read;                                  \
         }                                                                      \
-        if (payload_arg < TT_MAX_ARGS && (cursor.failed || cursor.lost))       \
+        return 0;                                                              \
+    }
+
+DEFINE_READ_ITEMS(read_items_small, TT_SMALL_DATA_SIZE, TT_SMALL_OFFSET_LIMIT, TT_SMALL_ITEM_MAX)
+DEFINE_READ_ITEMS(read_items_large, TT_DATA_SIZE, TT_DATA_OFFSET_LIMIT, TT_DATA_ITEM_MAX)
+
+/// Sends the payload argument, if the layout has one, as chunk records.
+/// Returns the payload's argument index, or TT_MAX_ARGS if there is none.
+__noinline int send_payload(const struct tt_layout *layout, const struct argument_values *arguments,
+                            struct payload_cursor *cursor, struct tt_probe_stats *stats)
+{
+    if (!layout || !arguments || !cursor || !stats)
+        return TT_MAX_ARGS;
+    __u32 payload_arg = TT_MAX_ARGS;
+    for (__u32 i = 0; i < TT_MAX_ARGS; i++) {
+        if (layout->args[i].kind != TT_ARG_PAYLOAD || i >= layout->arg_count)
+            continue;
+        __u32 length_arg = layout->args[i].length_arg;
+        if (length_arg >= TT_MAX_ARGS)
+            break;
+        __u64 length = arguments->values[length_arg];
+        if (length > layout->args[i].max_length)
+            length = layout->args[i].max_length;
+        cursor->address = arguments->values[i];
+        cursor->length = length;
+        payload_arg = i;
+        break;
+    }
+    if (cursor->length == 0)
+        return payload_arg;
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    struct payload_cursor *shared;
+    if (bpf_map_update_elem(&payload_cursors, &pid_tgid, cursor, BPF_ANY) == 0 &&
+        (shared = bpf_map_lookup_elem(&payload_cursors, &pid_tgid))) {
+        bpf_loop(cursor->length / TT_CHUNK_SMALL + 2, send_next_chunk, &pid_tgid, 0);
+        cursor->delivered = shared->delivered;
+        cursor->lost = shared->lost;
+        cursor->failed = shared->failed;
+        bpf_map_delete_elem(&payload_cursors, &pid_tgid);
+    } else {
+        cursor->lost = true;
+    }
+    if (cursor->lost)
+        __sync_fetch_and_add(&stats->chunks_lost, 1);
+    if (cursor->failed)
+        __sync_fetch_and_add(&stats->read_faults, 1);
+    return payload_arg;
+}
+
+// Reserves a record of type RECORD, fills it and submits it.
+#define DEFINE_CAPTURE(NAME, RECORD, READ_ITEMS)                               \
+    static __always_inline int NAME(struct pt_regs *ctx, __u32 cookie,         \
+                                    const struct tt_layout *layout,            \
+                                    struct tt_probe_stats *stats,              \
+                                    __u64 sequence)                            \
+    {                                                                          \
+        struct argument_values arguments = {};                                 \
+        __u32 count = layout->arg_count;                                       \
+        if (count > TT_MAX_ARGS)                                               \
+            count = TT_MAX_ARGS;                                               \
+        read_arguments(ctx, &arguments, count);                                \
+        struct payload_cursor cursor = {.cookie = cookie, .sequence = sequence}; \
+        int payload_arg = send_payload(layout, &arguments, &cursor, stats);    \
+        RECORD *record = bpf_ringbuf_reserve(&events, sizeof(RECORD), 0);      \
+        if (!record) {                                                         \
+            __sync_fetch_and_add(&stats->events_lost, 1);                      \
+            return 0;                                                          \
+        }                                                                      \
+        __u64 pid_tgid = bpf_get_current_pid_tgid();                           \
+        record->header.type = TT_RECORD_EVENT;                                 \
+        record->header.cookie = cookie;                                        \
+        record->header.sequence = sequence;                                    \
+        record->timestamp_ns = bpf_ktime_get_ns();                             \
+        record->pid = pid_tgid >> 32;                                          \
+        record->tid = (__u32)pid_tgid;                                         \
+        record->arg_count = count;                                             \
+        record->payload_delivered = cursor.delivered;                          \
+        __builtin_memcpy(record->args, arguments.values, sizeof(record->args)); \
+        struct item_result items = {};                                         \
+        READ_ITEMS((void *)record->data, layout, &arguments, &items);          \
+        __builtin_memcpy(record->lengths, items.lengths, sizeof(record->lengths)); \
+        if (items.faults)                                                      \
+            __sync_fetch_and_add(&stats->read_faults, items.faults);           \
+        __u16 faults = items.fault_mask;                                       \
+        if (payload_arg >= 0 && payload_arg < TT_MAX_ARGS &&                   \
+            (cursor.failed || cursor.lost))                                    \
             faults |= (1u << payload_arg);                                     \
         record->fault_mask = faults;                                           \
-        record->truncated_mask = truncated;                                    \
+        record->truncated_mask = items.truncated_mask;                         \
         bpf_ringbuf_submit(record, submit_flags());                            \
         return 0;                                                              \
     }
 
-DEFINE_CAPTURE(capture_small, struct tt_small_event_record,
-               TT_SMALL_OFFSET_LIMIT, TT_SMALL_ITEM_MAX)
-DEFINE_CAPTURE(capture_large, struct tt_event_record, TT_DATA_OFFSET_LIMIT,
-               TT_DATA_ITEM_MAX)
+DEFINE_CAPTURE(capture_small, struct tt_small_event_record, read_items_small)
+DEFINE_CAPTURE(capture_large, struct tt_event_record, read_items_large)
 
 SEC("usdt")
 int capture(struct pt_regs *ctx)
@@ -247,4 +299,12 @@ int capture(struct pt_regs *ctx)
     if (layout->flags & TT_LAYOUT_SMALL_RECORD)
         return capture_small(ctx, cookie, layout, stats, sequence);
     return capture_large(ctx, cookie, layout, stats, sequence);
+}
+
+// Does nothing: attached instead of `capture` by benchmarks to measure the
+// cost of the uprobe itself, the floor any capture program stands on.
+SEC("usdt")
+int empty(struct pt_regs *ctx)
+{
+    return 0;
 }
