@@ -17,6 +17,7 @@ struct ProbesCommand: ParsableCommand {
 
     func run() throws {
         Output.ignoreBrokenPipe()
+        defer { Output.flush() }
         let sites = try ProbeDiscovery.sites(inBinaryAt: binary)
         let catalogue = TracepointCatalogue.tapyrusd
         if json {
@@ -55,7 +56,6 @@ struct ProbesCommand: ParsableCommand {
                 }
             }
         }
-        Output.flush()
     }
 
     static func describe(_ operand: ArgumentSpec.Operand) -> String {

@@ -36,7 +36,7 @@ struct VerifyCommand: ParsableCommand {
                 }
             }
         }
-        Output.flush()
+        guard Output.flush() else { return }
         if !report.conforms { throw ExitCode(1) }
     }
 }
