@@ -115,6 +115,15 @@ struct CLITests {
         #expect(none.standardError.contains("has no USDT probes"))
     }
 
+    @Test("without CAP_BPF and CAP_PERFMON, log says which capability is missing")
+    func missingCapabilities() throws {
+        let copy = try Fixture.privateCopy()
+        guard let path = CLI.path else { return }
+        let result = try Fixture.run("/usr/bin/setpriv", ["--inh-caps=-all", "--bounding-set=-all", "--", path, "log", copy])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("not permitted to load eBPF programs: missing CAP_BPF and CAP_PERFMON"))
+    }
+
     @Test("log into a closed pipe ends cleanly with its summary")
     func closedPipe() throws {
         let copy = try Fixture.privateCopy()
