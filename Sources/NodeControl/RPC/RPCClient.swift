@@ -90,20 +90,28 @@ public struct RPCClient: Sendable {
     /// Calls any method with positional parameters and returns its result as JSON.
     @discardableResult
     public func call(_ method: String, _ params: [JSONValue] = [], timeout: Duration? = nil) async throws(RPCError) -> JSONValue {
-        let credentials = try authentication.resolve()
+        // Without readable credentials the request still goes out, so that a node that is
+        // not running is reported as such rather than as a missing cookie.
+        let credentials: Result<RPCCredentials, RPCError>
+        do {
+            credentials = .success(try authentication.resolve())
+        } catch {
+            credentials = .failure(error)
+        }
         let request = RPCRequest(id: Self.ids.next(), method: method, params: params)
         let bound = timeout ?? defaultTimeout
         let response: HTTPResponse
         do {
             response = try await HTTPTransport.post(
                 host: host, port: port, path: wallet.map { "/wallet/\($0)" } ?? "/",
-                headers: ["Authorization": credentials.authorizationHeader], body: request.encoded(), timeout: bound)
+                headers: (try? credentials.get()).map { ["Authorization": $0.authorizationHeader] } ?? [:], body: request.encoded(), timeout: bound)
         } catch {
             switch error {
             case let .transport(reason): throw .transport(method: method, endpoint: endpoint, reason: reason)
             case .timedOut: throw .timedOut(method: method, endpoint: endpoint, seconds: bound.seconds)
             }
         }
+        if case let .failure(error) = credentials { throw error }
         guard let decoded = RPCResponse.decode(response.body) else {
             throw .http(method: method, status: response.status, body: String(decoding: response.body, as: UTF8.self))
         }
