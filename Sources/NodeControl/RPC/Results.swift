@@ -226,8 +226,13 @@ public struct TxOutSetInfo: Sendable, Hashable, Decodable {
     public var bogosize: Int?
     public var hashSerialized: String?
     public var diskSize: Int?
+    /// Totals per colour id as the node prints them: TPC (key `TPC`) in decimal coins, tokens as counts.
+    public var totalAmount: [String: Double]?
+
     /// Total TPC in the UTXO set.
-    public var totalAmount: Amount?
+    public var tpcTotal: Amount? {
+        totalAmount?["TPC"].map(Amount.init(rpcValue:))
+    }
 
     enum CodingKeys: String, CodingKey {
         case height, bestblock, transactions, txouts, bogosize
