@@ -1,0 +1,6 @@
+import Foundation
+import NodeControl
+
+extension ScenarioCatalog {
+    static let coinSelection: [any Scenario] = []
+}

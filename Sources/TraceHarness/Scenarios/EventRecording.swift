@@ -1,0 +1,87 @@
+import Foundation
+import Synchronization
+
+/// Collects the events of one process from the shared tracer, from the
+/// moment it is made, and waits for expected events with a bound.
+public final class EventRecording: Sendable {
+    private final class Store: Sendable {
+        let events = Mutex<[TraceEvent]>([])
+    }
+
+    private let store = Store()
+    private let subscription: EventHub.Subscription
+    private let tracer: Tracer
+    private let timeout: Duration
+    public let pid: Int32
+
+    init(tracer: Tracer, pid: Int32, timeout: Duration) {
+        self.tracer = tracer
+        self.pid = pid
+        self.timeout = timeout
+        let store = self.store
+        subscription = tracer.onEvent(pid: pid) { event in
+            store.events.withLock { $0.append(event) }
+        }
+    }
+
+    deinit {
+        subscription.cancel()
+    }
+
+    /// Stops recording.
+    public func stop() {
+        subscription.cancel()
+    }
+
+    /// Every event recorded so far, after draining what the kernel holds.
+    public func all() async -> [TraceEvent] {
+        await tracer.drain()
+        return store.events.withLock { $0 }
+    }
+
+    /// Forgets what was recorded so far.
+    public func clear() async {
+        await tracer.drain()
+        store.events.withLock { $0.removeAll() }
+    }
+
+    /// The events of `type` recorded so far, typed.
+    public func events<Event: CataloguedEvent>(_ type: Event.Type) async throws -> [Event] {
+        try await all().compactMap { event throws(EventDecodingError) in try event.as(type) }
+    }
+
+    /// Waits until at least `count` events satisfy `predicate`, then returns
+    /// all of them; throws a timeout naming what arrived.
+    @discardableResult
+    public func wait(
+        for count: Int, _ description: String,
+        where predicate: @Sendable (TraceEvent) -> Bool
+    ) async throws -> [TraceEvent] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            await tracer.drain()
+            let matching = store.events.withLock { $0.filter(predicate) }
+            if matching.count >= count { return matching }
+            if ContinuousClock.now >= deadline {
+                let arrived = store.events.withLock { $0.map(\.probe.description) }
+                let summary = Dictionary(grouping: arrived, by: { $0 }).map { "\($0.key)×\($0.value.count)" }.sorted()
+                throw ScenarioError("waited \(timeout) for \(count) \(description); \(matching.count) arrived (all events of pid \(pid): \(summary.joined(separator: ", ")))")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Waits for `count` events of `type` (optionally also matching `predicate`).
+    @discardableResult
+    public func wait<Event: CataloguedEvent>(
+        for count: Int, _ type: Event.Type,
+        where predicate: @escaping @Sendable (Event) -> Bool = { _ in true }
+    ) async throws -> [Event] {
+        let probe = Event.tracepoint.probe
+        let events = try await wait(for: count, "\(probe) events") { event in
+            guard event.probe == probe, let typed = try? Event(event) else { return false }
+            return predicate(typed)
+        }
+        return try events.map { event throws(EventDecodingError) in try Event(event) }
+    }
+}

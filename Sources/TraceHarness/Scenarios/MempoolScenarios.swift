@@ -1,0 +1,6 @@
+import Foundation
+import NodeControl
+
+extension ScenarioCatalog {
+    static let mempool: [any Scenario] = []
+}
