@@ -62,10 +62,23 @@ struct RecordDecoder {
             return nil
         case UInt32(TT_RECORD_EVENT.rawValue):
             let payload = pending.removeValue(forKey: key)
+            if !pending.isEmpty { discardOrphans(before: key) }
             return try decodeEvent(record, cookie: Int(header.cookie), payload: payload ?? [])
         default:
             throw .unknownRecordType(header.type)
         }
+    }
+
+    /// Drops chunks of hits of the same probe on the same CPU that are long
+    /// past: their events were lost (counted by the kernel), so they can never
+    /// complete. A margin of hits allows a preempted hit to finish late.
+    private mutating func discardOrphans(before key: PendingKey) {
+        let cpu = key.sequence >> 48
+        let margin: UInt64 = 1024
+        guard key.sequence & 0xffff_ffff_ffff >= margin else { return }
+        let orphans = pending.keys.filter { $0.cookie == key.cookie && $0.sequence >> 48 == cpu && $0.sequence < key.sequence - margin }
+        for orphan in orphans { pending.removeValue(forKey: orphan) }
+        orphanedPayloads += UInt64(orphans.count)
     }
 
     /// Forgets chunks whose event will never come; returns how many.
@@ -98,11 +111,11 @@ struct RecordDecoder {
                 value = Self.integer(raw, bytes: bytes, signed: signed)
             case .bool:
                 value = .bool(raw & 0xff != 0)
-            case .string(let offset, _):
+            case .string(let offset, let capacity):
                 if faulted {
                     value = .unreadable(address: raw)
                 } else {
-                    let length = max(Int(lengths[index]) - 1, 0)
+                    let length = min(max(Int(lengths[index]) - 1, 0), capacity - 1, dataSize - offset)
                     let text = String(decoding: UnsafeRawBufferPointer(rebasing: data[offset..<(offset + length)]), as: UTF8.self)
                     value = .string(text, truncated: fixed.truncated_mask & (1 << index) != 0)
                 }

@@ -19,6 +19,8 @@ struct ELFFile: Sendable {
     typealias Source = @Sendable (_ offset: UInt64, _ count: Int) -> [UInt8]
 
     let path: String
+    /// The file's size in bytes; no read goes past it.
+    let size: UInt64
     let sections: [Section]
     private let source: Source
 
@@ -33,20 +35,23 @@ struct ELFFile: Sendable {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .unreadable(path: path) }
         let file = FileDescriptorBox(descriptor)
-        try self.init(path: path) { offset, count in file.read(at: offset, count: count) }
+        var status = stat()
+        let size = fstat(descriptor, &status) == 0 ? UInt64(status.st_size) : 0
+        try self.init(path: path, size: size) { offset, count in file.read(at: offset, count: count) }
     }
 
     /// Parses ELF bytes held in memory; `path` only names the file in errors.
     init(bytes: [UInt8], path: String) throws(ProbeDiscoveryError) {
-        try self.init(path: path) { offset, count in
+        try self.init(path: path, size: UInt64(bytes.count)) { offset, count in
             guard offset < UInt64(bytes.count) else { return [] }
             let start = Int(offset)
             return Array(bytes[start..<min(bytes.count, start + count)])
         }
     }
 
-    private init(path: String, source: @escaping Source) throws(ProbeDiscoveryError) {
+    private init(path: String, size: UInt64, source: @escaping Source) throws(ProbeDiscoveryError) {
         self.path = path
+        self.size = size
         self.source = source
         let header = ByteReader(bytes: source(0, 64))
         guard header.bytes.count >= 64, header.bytes[0...3] == [0x7f, 0x45, 0x4c, 0x46] else {
@@ -63,6 +68,9 @@ struct ELFFile: Sendable {
             entrySize >= 0x28
         else { throw .malformed(path: path, reason: "truncated ELF header") }
 
+        guard Self.fits(offset: tableOffset, length: UInt64(entrySize * count), size: size) else {
+            throw .malformed(path: path, reason: "section header table lies outside the file")
+        }
         let table = ByteReader(bytes: source(tableOffset, entrySize * count))
         guard table.bytes.count == entrySize * count else {
             throw .malformed(path: path, reason: "section header table lies outside the file")
@@ -83,6 +91,9 @@ struct ELFFile: Sendable {
             throw .malformed(path: path, reason: "section name table index out of range")
         }
         let nameTable = raw[namesIndex].section
+        guard Self.fits(offset: nameTable.offset, length: nameTable.size, size: size) else {
+            throw .malformed(path: path, reason: "section name table lies outside the file")
+        }
         let names = ByteReader(bytes: source(nameTable.offset, Int(clamping: nameTable.size)))
         self.sections = try raw.map { entry throws(ProbeDiscoveryError) in
             guard let name = names.cString(at: Int(entry.nameOffset)) else {
@@ -94,6 +105,15 @@ struct ELFFile: Sendable {
         }
     }
 
+    /// Whether `length` bytes at `offset` lie inside the file (no overflow).
+    private func fits(offset: UInt64, length: UInt64) -> Bool {
+        Self.fits(offset: offset, length: length, size: size)
+    }
+
+    private static func fits(offset: UInt64, length: UInt64, size: UInt64) -> Bool {
+        offset <= size && length <= size - offset
+    }
+
     /// The first section with the given name.
     func section(named name: String) -> Section? {
         sections.first { $0.name == name }
@@ -103,6 +123,9 @@ struct ELFFile: Sendable {
     func contents(of section: Section) throws(ProbeDiscoveryError) -> [UInt8] {
         let noBits: UInt32 = 8
         guard section.type != noBits else { return [] }
+        guard fits(offset: section.offset, length: section.size) else {
+            throw .malformed(path: path, reason: "section \(section.name) lies outside the file")
+        }
         let bytes = source(section.offset, Int(clamping: section.size))
         guard bytes.count == Int(clamping: section.size) else {
             throw .malformed(path: path, reason: "section \(section.name) lies outside the file")

@@ -68,8 +68,10 @@ public struct EventFormatter: Sendable {
         }
     }
 
+    /// A string in double quotes with quotes, backslashes and control
+    /// characters escaped, so an event always stays on one line.
     static func quoted(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        jsonString(text)
     }
 
     /// A JSON string literal.

@@ -7,7 +7,8 @@ struct CatalogueTests {
     static let catalogue = TracepointCatalogue.tapyrusd
 
     static func tracepoint(_ text: String) throws -> Tracepoint {
-        try #require(catalogue[try #require(ProbeName(text))], "\(text) is catalogued")
+        let probe = try #require(ProbeName(text))
+        return try #require(catalogue[probe], "\(text) is catalogued")
     }
 
     static func field(_ probe: String, _ name: String) throws -> Field {
