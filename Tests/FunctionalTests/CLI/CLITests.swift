@@ -124,6 +124,35 @@ struct CLITests {
         #expect(result.standardError.contains("not permitted to load eBPF programs: missing CAP_BPF and CAP_PERFMON"))
     }
 
+    @Test("log of a process that exits while traced ends cleanly with its summary")
+    func tracedProcessExits() throws {
+        let copy = try Fixture.privateCopy()
+        let serving = try ServingFixture(copy: copy)
+        guard let path = CLI.path else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["log", copy, "--pid", "\(serving.pid)"]
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        var banner = Data()
+        while !String(decoding: banner, as: UTF8.self).contains("Ctrl-C") {
+            let more = error.fileHandleForReading.availableData
+            if more.isEmpty { break }
+            banner.append(more)
+        }
+        let fired = try serving.send("catalogue")
+        serving.stop()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let summary = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(printed.split(separator: "\n").count == fired.count)
+        #expect(summary.contains("stopped: process \(serving.pid) exited"))
+        #expect(summary.contains("\(fired.count) events printed; \(fired.count) probe hits, \(fired.count) delivered, 0 lost"))
+    }
+
     @Test("log into a closed pipe ends cleanly with its summary")
     func closedPipe() throws {
         let copy = try Fixture.privateCopy()
