@@ -2,7 +2,7 @@ import Foundation
 import NodeControl
 
 extension ScenarioCatalog {
-    static let p2p: [any Scenario] = [RawPeerMessagesScenario()]
+    static let p2p: [any Scenario] = [RawPeerMessagesScenario(), NodeSyncMessagesScenario()]
 }
 
 /// `net:inbound_message` / `net:outbound_message` against our own raw peer:
@@ -66,6 +66,43 @@ struct RawPeerMessagesScenario: Scenario {
             try await Task.sleep(for: .milliseconds(200))
             let settled = try await MessageEvent.all(in: recording).with(peer: ours.id, .inbound)
             check.equal(settled.count, sent.count, "no inbound event from our peer beyond the \(sent.count) messages we sent")
+        }
+    }
+}
+
+/// `net:inbound_message` / `net:outbound_message` between two nodes syncing
+/// blocks: what one node sends, the other receives, with the same size and
+/// bytes, and the blocks travel as `getblock`'s serialisation.
+struct NodeSyncMessagesScenario: Scenario {
+    let name = "net-node-sync"
+    let tracepoints = [InboundMessage.tracepoint.probe, OutboundMessage.tracepoint.probe]
+
+    func run(_ context: ScenarioContext, _ check: Check) async throws {
+        try await withScenarioNodePair(context, check, names: ("\(name)-a", "\(name)-b")) { nodeA, nodeB in
+            let recordingA = try await context.record(nodeA)
+            let recordingB = try await context.record(nodeB)
+            try await NodeNetwork.connect(nodeA, to: nodeB)
+            let address = try await nodeA.rpc.getNewAddress()
+            let hashes = try await nodeA.rpc.generateToAddress(3, address: address)
+            try await NodeNetwork.waitForSync([nodeA, nodeB])
+
+            let (peerOnA, peerOnB) = try await linkedPeers(from: nodeA, to: nodeB)
+            let (sentByA, _) = try await checkLinkAgrees(sender: (nodeA.name, recordingA, peerOnA),
+                                                         receiver: (nodeB.name, recordingB, peerOnB), check)
+            let (sentByB, _) = try await checkLinkAgrees(sender: (nodeB.name, recordingB, peerOnB),
+                                                         receiver: (nodeA.name, recordingA, peerOnA), check)
+            check.that(sentByA.contains { $0.messageType == "headers" || $0.messageType == "inv" },
+                       "\(nodeA.name) announced blocks with headers or inv (A→B: \(describeCounts(sentByA.typeCounts)))")
+            check.that(sentByB.contains { $0.messageType == "getdata" || $0.messageType == "getheaders" },
+                       "\(nodeB.name) asked for them with getheaders or getdata (B→A: \(describeCounts(sentByB.typeCounts)))")
+            checkPeerFields(try await MessageEvent.all(in: recordingA).filter { $0.peerID == peerOnA.id }, of: peerOnA, node: nodeA.name, check)
+            checkPeerFields(try await MessageEvent.all(in: recordingB).filter { $0.peerID == peerOnB.id }, of: peerOnB, node: nodeB.name, check)
+
+            for hash in hashes {
+                let block = try await SerialisedBlock(hash: hash, rpc: nodeA.rpc)
+                let deliveries = sentByA.filter(block.isDelivered(by:))
+                check.equal(deliveries.count, 1, "block \(hash.prefix(16)) went A→B once, as a block message equal to getblock's serialisation or a cmpctblock of its header and coinbase (\(deliveries.map(\.messageType)))")
+            }
         }
     }
 }

@@ -163,3 +163,127 @@ func pollUntil(timeout: Duration, _ condition: () async throws -> String?) async
         try await Task.sleep(for: .milliseconds(50))
     }
 }
+
+/// Runs `body` with two nodes for the scenario, started together and
+/// finished afterwards like ``withScenarioNode(_:_:name:configure:_:)``:
+/// datadirs removed if the scenario has no failures, else kept and noted.
+func withScenarioNodePair<R: Sendable>(
+    _ context: ScenarioContext, _ check: Check, names: (String, String),
+    configure: @Sendable (inout NodeOptions) -> Void = { _ in },
+    _ body: (TapyrusNode, TapyrusNode) async throws -> R
+) async throws -> R {
+    async let startingFirst = context.startNode(names.0, configure: configure)
+    async let startingSecond = context.startNode(names.1, configure: configure)
+    let first: TapyrusNode
+    let second: TapyrusNode
+    do {
+        first = try await startingFirst
+    } catch {
+        if let second = try? await startingSecond { await second.finish(passed: true) }
+        throw error
+    }
+    do {
+        second = try await startingSecond
+    } catch {
+        await first.finish(passed: true)
+        throw error
+    }
+    let finish = { (passed: Bool) in
+        for node in [first, second] {
+            if !passed { check.keep("\(node.name): \(node.dataDirectory) (log: \(node.networkDirectory)/debug.log)") }
+        }
+        async let finishingFirst: Void = first.finish(passed: passed)
+        async let finishingSecond: Void = second.finish(passed: passed)
+        _ = await (finishingFirst, finishingSecond)
+    }
+    do {
+        let result = try await body(first, second)
+        await finish(!check.hasFailures)
+        return result
+    } catch {
+        await finish(false)
+        throw error
+    }
+}
+
+/// The `getpeerinfo` entries by which two connected nodes see each other:
+/// `from` made an outbound connection to `to`.
+func linkedPeers(from: TapyrusNode, to: TapyrusNode) async throws -> (onFrom: ReportedPeer, onTo: ReportedPeer) {
+    let onFrom = try requireScenario(try await ReportedPeer.all(of: from).first { !$0.inbound && $0.addr == to.p2pAddress },
+                                     "\(from.name)'s outbound peer \(to.p2pAddress)")
+    let inbound = try await ReportedPeer.all(of: to).filter(\.inbound)
+    let onTo = try requireScenario(inbound.first { $0.addr == onFrom.addrbind } ?? (inbound.count == 1 ? inbound.first : nil),
+                                   "\(to.name)'s inbound peer \(onFrom.addrbind ?? "?")")
+    return (onFrom, onTo)
+}
+
+/// Checks that what `sender` sent over one link is what `receiver` received:
+/// per message type, the same number of events, in order with equal sizes and
+/// bytes. Waits (bounded) for messages still in flight first.
+func checkLinkAgrees(
+    sender: (name: String, recording: EventRecording, peer: ReportedPeer),
+    receiver: (name: String, recording: EventRecording, peer: ReportedPeer),
+    _ check: Check
+) async throws -> (sent: [MessageEvent], received: [MessageEvent]) {
+    var sent: [MessageEvent] = []
+    var received: [MessageEvent] = []
+    let mismatch = try await pollUntil(timeout: .seconds(5)) {
+        sent = try await MessageEvent.all(in: sender.recording).with(peer: sender.peer.id, .outbound)
+        received = try await MessageEvent.all(in: receiver.recording).with(peer: receiver.peer.id, .inbound)
+        return sent.typeCounts == received.typeCounts ? nil
+            : "sent \(describeCounts(sent.typeCounts)); received \(describeCounts(received.typeCounts))"
+    }
+    let link = "\(sender.name)→\(receiver.name)"
+    check.that(mismatch == nil, "\(link): every message type sent was received as often (\(describeCounts(sent.typeCounts)))",
+               detail: mismatch ?? "")
+    let receivedByType = Dictionary(grouping: received, by: \.messageType)
+    for (type, outgoing) in Dictionary(grouping: sent, by: \.messageType).sorted(by: { $0.key < $1.key }) {
+        let incoming = receivedByType[type] ?? []
+        let pairs = zip(outgoing, incoming)
+        let sizesAgree = pairs.allSatisfy { $0.messageSize == $1.messageSize }
+        let bytesAgree = pairs.allSatisfy { $0.message.bytes == $1.message.bytes && $0.message.isComplete && $1.message.isComplete }
+        check.that(sizesAgree && bytesAgree && outgoing.count == incoming.count,
+                   "\(link) \(type)×\(outgoing.count): each sent message's size and bytes equal the received one's, in order",
+                   detail: pairs.first { $0.messageSize != $1.messageSize || $0.message.bytes != $1.message.bytes }
+                       .map { "\($0.messageSize) vs \($1.messageSize) bytes; " + firstDifference($0.message.bytes, $1.message.bytes) }
+                       ?? "\(outgoing.count) sent, \(incoming.count) received")
+    }
+    return (sent, received)
+}
+
+/// A block as RPC serialises it: `getblockheader <hash> false` and `getblock <hash> 0`.
+struct SerialisedBlock: Sendable {
+    var hash: String
+    var header: [UInt8]
+    var block: [UInt8]
+
+    init(hash: String, rpc: RPCClient) async throws {
+        self.hash = hash
+        let headerHex = try await rpc.call("getblockheader", [.string(hash), .bool(false)]).stringValue
+        header = try requireScenario(headerHex.flatMap(Hex.decode), "getblockheader \(hash) false")
+        block = try requireScenario(Hex.decode(try await rpc.getBlockHex(hash: hash)), "getblock \(hash) 0")
+    }
+
+    /// Whether `event` delivers this block: a `block` message equal to the
+    /// block's serialisation, or (BIP152) a `cmpctblock` of a coinbase-only
+    /// block: the header, an 8-byte nonce, no short ids, and the coinbase
+    /// prefilled at index 0.
+    func isDelivered(by event: MessageEvent) -> Bool {
+        switch event.messageType {
+        case "block":
+            return event.message.bytes == block
+        case "cmpctblock":
+            // A coinbase-only block serialises as header, transaction count 1, coinbase.
+            guard block.count > header.count + 1, block[header.count] == 1 else { return false }
+            let bytes = event.message.bytes
+            let coinbase = block[(header.count + 1)...]
+            let fixed = header.count + 8
+            return bytes.count == fixed + 3 + coinbase.count
+                && Array(bytes[..<header.count]) == header
+                && Array(bytes[fixed..<(fixed + 3)]) == [0, 1, 0]
+                && Array(bytes[(fixed + 3)...]) == Array(coinbase)
+        default:
+            return false
+        }
+    }
+}
