@@ -2,7 +2,7 @@ import Foundation
 import NodeControl
 
 extension ScenarioCatalog {
-    static let p2p: [any Scenario] = [RawPeerMessagesScenario(), NodeSyncMessagesScenario()]
+    static let p2p: [any Scenario] = [RawPeerMessagesScenario(), NodeSyncMessagesScenario(), LargeMessageScenario()]
 }
 
 /// `net:inbound_message` / `net:outbound_message` against our own raw peer:
@@ -34,7 +34,7 @@ struct RawPeerMessagesScenario: Scenario {
             let inbound = events.with(peer: ours.id, .inbound)
             check.equal(inbound.map(\.messageType), sent.map(\.command), "inbound events are exactly the messages we sent, in order")
             for (event, wire) in zip(inbound, sent) {
-                checkPayload(event, equals: wire.message.payload, "inbound \(wire.command)", check)
+                checkPayload(event, equals: wire.message.payload, "the payload we sent", "inbound \(wire.command)", check)
             }
 
             // What the node sent us, up to the pong: exactly what we received.
@@ -42,7 +42,7 @@ struct RawPeerMessagesScenario: Scenario {
             check.equal(outbound.map(\.messageType), received.map(\.command),
                         "outbound events up to the pong are exactly the \(received.count) messages we received, in order")
             for (event, wire) in zip(outbound, received) {
-                checkPayload(event, equals: wire.message.payload, "outbound \(wire.command)", check)
+                checkPayload(event, equals: wire.message.payload, "the payload we received", "outbound \(wire.command)", check)
             }
             let pongEvent = outbound.last { $0.messageType == "pong" }
             check.equal(pong.message.nonce, Self.nonce, "the pong we received echoes our nonce")
@@ -104,5 +104,68 @@ struct NodeSyncMessagesScenario: Scenario {
                 check.equal(deliveries.count, 1, "block \(hash.prefix(16)) went A→B once, as a block message equal to getblock's serialisation or a cmpctblock of its header and coinbase (\(deliveries.map(\.messageType)))")
             }
         }
+    }
+}
+
+/// `net:inbound_message` / `net:outbound_message` with payloads far larger
+/// than 32 KB: a 40 KB transaction (1,200 outputs) relayed from node A to node B and the
+/// block holding it sent to our raw peer, each captured whole and equal to
+/// RPC's serialisation.
+struct LargeMessageScenario: Scenario {
+    let name = "net-large-message"
+    let tracepoints = [InboundMessage.tracepoint.probe, OutboundMessage.tracepoint.probe]
+
+    /// Outputs of the large transaction: 34 bytes each makes it about 40 KB,
+    /// above the 32 KB that tracing.md says may be cut off.
+    static let outputs = 1_200
+
+    func run(_ context: ScenarioContext, _ check: Check) async throws {
+        try await withScenarioNodePair(context, check, names: ("\(name)-a", "\(name)-b")) { nodeA, nodeB in
+            let rpc = nodeA.rpc
+            let address = try await rpc.getNewAddress()
+            try await rpc.generateToAddress(2, address: address)
+            try await NodeNetwork.connect(nodeA, to: nodeB)
+            try await NodeNetwork.waitForSync([nodeA, nodeB])
+            let recordingA = try await context.record(nodeA)
+            let recordingB = try await context.record(nodeB)
+
+            let txid = try await Self.sendToMany(Self.outputs, rpc: rpc)
+            try await NodeNetwork.waitForSync([nodeA, nodeB], mempools: true)
+            let rawTransaction = try requireScenario(Hex.decode(try await rpc.getRawTransactionHex(txid)), "getrawtransaction \(txid)")
+            check.that(rawTransaction.count > 32 * 1024, "the transaction is larger than 32 KB", detail: "\(rawTransaction.count) bytes")
+
+            let (peerOnA, peerOnB) = try await linkedPeers(from: nodeA, to: nodeB)
+            let sentTx = try await recordingA.wait(for: 1, OutboundMessage.self) { $0.peerID == peerOnA.id && $0.messageType == "tx" }
+            let receivedTx = try await recordingB.wait(for: 1, InboundMessage.self) { $0.peerID == peerOnB.id && $0.messageType == "tx" }
+            check.equal(sentTx.count, 1, "\(nodeA.name) sent one tx message to \(nodeB.name)")
+            check.equal(receivedTx.count, 1, "\(nodeB.name) received one tx message from \(nodeA.name)")
+            if let sent = sentTx.first { checkPayload(MessageEvent(sent), equals: rawTransaction, "getrawtransaction's serialisation", "\(nodeA.name) outbound tx \(txid.prefix(16))", check) }
+            if let received = receivedTx.first { checkPayload(MessageEvent(received), equals: rawTransaction, "getrawtransaction's serialisation", "\(nodeB.name) inbound tx \(txid.prefix(16))", check) }
+
+            // The block holding it, asked for by our raw peer so that it goes whole (not compact).
+            let hash = try requireScenario(try await rpc.generateToAddress(1, address: address).first, "the mined block")
+            let block = try await SerialisedBlock(hash: hash, rpc: rpc)
+            check.that(try await rpc.getBlock(hash: hash).tx.contains(txid), "block \(hash.prefix(16)) holds the transaction")
+            let peer = try await nodeA.connectRawPeer()
+            defer { Task { await peer.close() } }
+            let item = try requireScenario(InventoryItem(type: .block, rpcHex: hash), "inventory item for \(hash)")
+            try await peer.send(.getdata([item]))
+            let wire = try await peer.receive(command: "block")
+            check.that(wire.message.payload == block.block, "our raw peer received getblock's \(block.block.count)-byte serialisation",
+                       detail: firstDifference(wire.message.payload, block.block))
+            let ourID = try requireScenario(try await ReportedPeer.all(of: nodeA).first { $0.subver == "/tapyrus-trace:0.1/" }?.id, "our raw peer in getpeerinfo")
+            let blockEvents = try await recordingA.wait(for: 1, OutboundMessage.self) { $0.peerID == ourID && $0.messageType == "block" }
+            check.equal(blockEvents.count, 1, "\(nodeA.name) sent one block message to our raw peer")
+            if let event = blockEvents.first {
+                checkPayload(MessageEvent(event), equals: block.block, "getblock's serialisation", "\(nodeA.name) outbound block \(hash.prefix(16))", check)
+            }
+        }
+    }
+
+    /// Pays a small amount to each of `outputs` distinct synthetic addresses
+    /// in one wallet transaction; returns its txid.
+    static func sendToMany(_ outputs: Int, rpc: RPCClient) async throws -> String {
+        let amounts = Dictionary(uniqueKeysWithValues: (0..<UInt32(outputs)).map { (SyntheticAddress.dev($0), Amount(units: 10_000)) })
+        return try await rpc.sendMany(amounts)
     }
 }

@@ -135,13 +135,13 @@ func checkPeerFields(_ events: [MessageEvent], of peer: ReportedPeer, node: Stri
                 "\(node): connection types of peer \(peer.id) are \(before) until the node's verack, then \(after) (getpeerinfo)")
 }
 
-/// Checks that each event's size is its payload's byte count (no header) and
-/// the payload arrived whole and equals `expected`.
-func checkPayload(_ event: MessageEvent, equals expected: [UInt8], _ what: String, _ check: Check) {
+/// Checks that the event's size is its payload's byte count (no header) and
+/// the payload arrived whole and equals `expected`, which is `source`.
+func checkPayload(_ event: MessageEvent, equals expected: [UInt8], _ source: String, _ what: String, _ check: Check) {
     check.equal(event.messageSize, UInt64(expected.count), "\(what): message_size is the payload's \(expected.count) bytes, without the 24-byte header")
     check.that(event.message.isComplete, "\(what): payload captured whole",
                detail: "\(event.message.bytes.count) of \(event.message.declaredLength) bytes")
-    check.that(event.message.bytes == expected, "\(what): payload bytes equal the \(expected.count) bytes on the wire",
+    check.that(event.message.bytes == expected, "\(what): payload bytes equal \(source)",
                detail: firstDifference(event.message.bytes, expected))
 }
 
