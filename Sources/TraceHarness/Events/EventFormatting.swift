@@ -93,23 +93,23 @@ public struct EventFormatter: Sendable {
     }
 
     static func time(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970
-        let whole = Int(seconds)
-        let micros = Int((seconds - Double(whole)) * 1_000_000)
-        var t = time_t(whole)
-        var parts = tm()
-        gmtime_r(&t, &parts)
+        let (parts, micros) = utc(date)
         return String(format: "%02d:%02d:%02d.%06d", parts.tm_hour, parts.tm_min, parts.tm_sec, micros)
     }
 
     static func isoTime(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970
-        let whole = Int(seconds)
-        let micros = Int((seconds - Double(whole)) * 1_000_000)
-        var t = time_t(whole)
-        var parts = tm()
-        gmtime_r(&t, &parts)
+        let (parts, micros) = utc(date)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
                       parts.tm_hour, parts.tm_min, parts.tm_sec, micros)
+    }
+
+    /// The calendar parts of `date` in UTC, and its microseconds.
+    private static func utc(_ date: Date) -> (tm, Int) {
+        let seconds = date.timeIntervalSince1970
+        let whole = seconds.rounded(.down)
+        var time = time_t(whole)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return (parts, Int((seconds - whole) * 1_000_000))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NodeControl
 
 /// One probe hit, decoded.
 public struct TraceEvent: Sendable {
@@ -90,37 +91,11 @@ public struct Hash256: Sendable, Hashable, CustomStringConvertible, Codable {
 
 extension Array where Element == UInt8 {
     /// Lowercase hex of the bytes in order.
-    public var hexString: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(count * 2)
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var hexString: String { Hex.encode(self) }
 
     /// Parses hex digits (either case); nil on odd length or a bad digit.
     public init?(hexString: String) {
-        let utf8 = Array(hexString.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: c - 48
-            case 97...102: c - 87
-            case 65...70: c - 55
-            default: nil
-            }
-        }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
+        guard let bytes = Hex.decode(hexString) else { return nil }
         self = bytes
     }
 }
