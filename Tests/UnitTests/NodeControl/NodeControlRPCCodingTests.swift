@@ -123,10 +123,13 @@ struct NodeControlRPCCodingTests {
             upnp=0
             printtoconsole=0
             shrinkdebugfile=0
+            keypool=1
             txindex=1
 
             """)
         #expect(NodeConfiguration(p2pPort: 1, rpcPort: 2, networkID: 5).rendered().contains("networkid=5\n"))
+        let overridden = NodeConfiguration(p2pPort: 1, rpcPort: 2, extraOptions: [("keypool", "100")]).rendered()
+        #expect(overridden.contains("keypool=100\n") && !overridden.contains("keypool=1\n"))
         #expect(DevNetwork.dataDirectoryName() == "dev-1905960821")
     }
 
