@@ -29,7 +29,7 @@ public struct BinaryLookupError: Error, Sendable, Equatable, CustomStringConvert
         case .notExecutable:
             return "\(program) at \(places) is not an executable file (check permissions)"
         case let .notTapyrus(output):
-            return "\(places) does not look like \(program): '--version' printed '\(output.prefix(120))'"
+            return "\(places) does not look like \(program): '--version' printed '\(output.prefix(120).oneLine)'"
         case let .requirementFailed(reason):
             return "\(program) at \(places) cannot be used: \(reason)"
         }

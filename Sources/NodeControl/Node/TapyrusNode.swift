@@ -101,6 +101,11 @@ public actor TapyrusNode {
                              defaultTimeout: options.rpcTimeout)
     }
 
+    /// A node dropped without ``finish(passed:)`` is killed, never left running.
+    deinit {
+        process?.send(SIGKILL)
+    }
+
     // MARK: Starting
 
     /// Makes a fresh datadir with genesis block and config, starts tapyrusd and waits for its RPC.
