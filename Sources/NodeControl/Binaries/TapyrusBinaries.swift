@@ -92,6 +92,12 @@ public struct TapyrusBinaries: Sendable, Hashable {
         return firstLine
     }
 
+    /// Checks that tapyrusd and tapyrus-genesis exist and are executable (for paths given explicitly).
+    public func validate() throws(BinaryLookupError) {
+        _ = try Self.checkExecutable(program: "tapyrusd", at: [tapyrusd], note: "as given")
+        _ = try Self.checkExecutable(program: "tapyrus-genesis", at: [tapyrusGenesis], note: "as given")
+    }
+
     /// Applies a caller's requirement to the tapyrusd path (e.g. "has USDT notes"),
     /// turning a failure into a ``BinaryLookupError``.
     ///

@@ -117,6 +117,7 @@ public actor TapyrusNode {
     ///   lines if it exited). The datadir of a node that failed to start is kept and named in the error.
     public static func start(options: NodeOptions = NodeOptions(), binaries: TapyrusBinaries? = nil) async throws -> TapyrusNode {
         let binaries = try binaries ?? TapyrusBinaries.locate()
+        try binaries.validate()
         let networkID = options.networkID ?? DevNetwork.defaultNetworkID
         let dataDirectory = try makeDataDirectory(name: options.name, parent: options.parentDirectory)
         let networkDirectory = "\(dataDirectory)/\(DevNetwork.dataDirectoryName(networkID: networkID))"

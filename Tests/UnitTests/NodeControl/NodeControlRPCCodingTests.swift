@@ -168,6 +168,15 @@ struct NodeControlRPCCodingTests {
         }
     }
 
+    @Test("Starting a node with a tapyrusd path that does not exist fails before making a datadir")
+    func startWithMissingBinary() async {
+        let binaries = TapyrusBinaries(tapyrusd: "/nonexistent/tapyrusd", tapyrusGenesis: "/nonexistent/tapyrus-genesis")
+        await #expect { try await TapyrusNode.start(options: NodeOptions(name: "nobinary"), binaries: binaries) } throws: { error in
+            guard let error = error as? BinaryLookupError else { return false }
+            return error.problem == .missing && error.searched == ["/nonexistent/tapyrusd"]
+        }
+    }
+
     @Test("A program that is not tapyrusd fails the identity check")
     func wrongProgram() async {
         let binaries = TapyrusBinaries(tapyrusd: "/bin/echo", tapyrusGenesis: "/bin/echo")
