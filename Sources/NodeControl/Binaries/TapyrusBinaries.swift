@@ -29,7 +29,7 @@ public struct BinaryLookupError: Error, Sendable, Equatable, CustomStringConvert
         case .notExecutable:
             return "\(program) at \(places) is not an executable file (check permissions)"
         case let .notTapyrus(output):
-            return "\(places) does not look like \(program): '--version' printed '\(output.prefix(120))'"
+            return "\(places) does not look like \(program): '--version' printed '\(output.prefix(120).oneLine)'"
         case let .requirementFailed(reason):
             return "\(program) at \(places) cannot be used: \(reason)"
         }
@@ -90,6 +90,12 @@ public struct TapyrusBinaries: Sendable, Hashable {
                                     problem: .notTapyrus(output: firstLine.isEmpty ? output.standardError : firstLine))
         }
         return firstLine
+    }
+
+    /// Checks that tapyrusd and tapyrus-genesis exist and are executable (for paths given explicitly).
+    public func validate() throws(BinaryLookupError) {
+        _ = try Self.checkExecutable(program: "tapyrusd", at: [tapyrusd], note: "as given")
+        _ = try Self.checkExecutable(program: "tapyrus-genesis", at: [tapyrusGenesis], note: "as given")
     }
 
     /// Applies a caller's requirement to the tapyrusd path (e.g. "has USDT notes"),

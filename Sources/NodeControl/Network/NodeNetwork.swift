@@ -47,6 +47,10 @@ public struct NodeNetwork: Sendable {
     }
 
     /// Asks `from` to connect to `to` (`addnode`) and waits until both sides see the handshake done.
+    ///
+    /// `.onetry` connects at once (tens of milliseconds). `.add` only puts the peer on the
+    /// node's list; its added-connections thread sleeps 2 s between rounds (60 s after a round
+    /// that tried something), so give `.add` a timeout above a minute.
     public static func connect(_ from: TapyrusNode, to: TapyrusNode, command: AddNodeCommand = .onetry,
                                timeout: Duration = .seconds(30)) async throws {
         let inboundBefore = try await to.rpc.getPeerInfo().filter { $0.inbound && $0.version > 0 }.count

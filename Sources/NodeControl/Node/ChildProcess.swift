@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// How a child process ended.
-public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
+public enum ProcessExitStatus: Sendable, Hashable, CustomStringConvertible {
     /// It called exit with this code.
     case exited(Int32)
     /// It was ended by this signal.
@@ -18,18 +18,28 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A spawned child process: its pid, a reaper thread and bounded waiting for its exit.
-final class ChildProcess: @unchecked Sendable {
-    let pid: Int32
+/// A child process that dies with this process: its pid, a reaper thread and bounded waiting for its exit.
+///
+/// Nodes are run this way; use it for any other helper process that must not
+/// outlive the harness. Unlike Foundation's `Process`, waiting does not depend on
+/// the run loop of the thread that launched it, so it is safe from async code.
+public final class ChildProcess: @unchecked Sendable {
+    /// The process id.
+    public let pid: Int32
     private let lock = NSLock()
-    private var status: ExitStatus?
-    private var waiters: [UInt64: CheckedContinuation<ExitStatus?, Never>] = [:]
+    private var status: ProcessExitStatus?
+    private var waiters: [UInt64: CheckedContinuation<ProcessExitStatus?, Never>] = [:]
     private var nextWaiter: UInt64 = 0
 
-    /// Spawns `path` with `arguments` from the dedicated spawner thread (see ``ChildSpawner``),
-    /// with stdin from /dev/null and stdout/stderr appended to the given files.
-    static func spawn(path: String, arguments: [String], standardOutput: String, standardError: String) async throws -> ChildProcess {
-        let pid = try await ChildSpawner.shared.spawn(path: path, arguments: arguments,
+    /// Spawns `path` with `arguments` so that it is killed (SIGKILL) if this process dies.
+    ///
+    /// - Parameters:
+    ///   - environment: The child's environment; `nil` inherits this process's.
+    ///   - standardOutput: A file stdout is appended to.
+    ///   - standardError: A file stderr is appended to. Stdin is `/dev/null`.
+    public static func spawn(path: String, arguments: [String], environment: [String: String]? = nil,
+                             standardOutput: String = "/dev/null", standardError: String = "/dev/null") async throws -> ChildProcess {
+        let pid = try await ChildSpawner.shared.spawn(path: path, arguments: arguments, environment: environment,
                                                       standardOutput: standardOutput, standardError: standardError)
         return ChildProcess(pid: pid)
     }
@@ -42,19 +52,19 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// The exit status, once the process has ended.
-    var exitStatus: ExitStatus? {
+    public var exitStatus: ProcessExitStatus? {
         lock.withLock { status }
     }
 
     /// Sends `signal` unless the process has already been reaped (so a reused pid is never hit).
-    func send(_ signal: Int32) {
+    public func send(_ signal: Int32) {
         lock.withLock {
             if status == nil { _ = kill(pid, signal) }
         }
     }
 
     /// Waits until the process ends or `timeout` passes; `nil` means it is still running.
-    func waitForExit(timeout: Duration) async -> ExitStatus? {
+    public func waitForExit(timeout: Duration) async -> ProcessExitStatus? {
         let id: UInt64 = lock.withLock {
             nextWaiter += 1
             return nextWaiter
@@ -76,7 +86,7 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    private func resumeWaiter(_ id: UInt64, with value: ExitStatus?) {
+    private func resumeWaiter(_ id: UInt64, with value: ProcessExitStatus?) {
         let continuation = lock.withLock { waiters.removeValue(forKey: id) }
         continuation?.resume(returning: value)
     }
@@ -85,10 +95,10 @@ final class ChildProcess: @unchecked Sendable {
         // Wait without reaping, so the pid stays ours until `status` is set under the lock.
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0, errno == EINTR {}
-        let (final, pending): (ExitStatus, [CheckedContinuation<ExitStatus?, Never>]) = lock.withLock {
+        let (final, pending): (ProcessExitStatus, [CheckedContinuation<ProcessExitStatus?, Never>]) = lock.withLock {
             var raw: Int32 = 0
             while waitpid(pid, &raw, 0) < 0, errno == EINTR {}
-            let final: ExitStatus = (raw & 0x7f) == 0 ? .exited((raw >> 8) & 0xff) : .signaled(raw & 0x7f)
+            let final: ProcessExitStatus = (raw & 0x7f) == 0 ? .exited((raw >> 8) & 0xff) : .signaled(raw & 0x7f)
             status = final
             let pending = Array(waiters.values)
             waiters.removeAll()
@@ -112,6 +122,7 @@ final class ChildSpawner: @unchecked Sendable {
     private struct Request {
         var path: String
         var arguments: [String]
+        var environment: [String: String]?
         var standardOutput: String
         var standardError: String
         var continuation: CheckedContinuation<Result<Int32, NodeError>, Never>
@@ -129,10 +140,11 @@ final class ChildSpawner: @unchecked Sendable {
         thread.start()
     }
 
-    func spawn(path: String, arguments: [String], standardOutput: String, standardError: String) async throws(NodeError) -> Int32 {
+    func spawn(path: String, arguments: [String], environment: [String: String]?, standardOutput: String,
+               standardError: String) async throws(NodeError) -> Int32 {
         let result = await withCheckedContinuation { continuation in
             condition.lock()
-            requests.append(Request(path: path, arguments: arguments, standardOutput: standardOutput,
+            requests.append(Request(path: path, arguments: arguments, environment: environment, standardOutput: standardOutput,
                                     standardError: standardError, continuation: continuation))
             condition.signal()
             condition.unlock()
@@ -177,8 +189,18 @@ final class ChildSpawner: @unchecked Sendable {
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
+        let cEnvironment: [UnsafeMutablePointer<CChar>?]? = request.environment.map { environment in
+            environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        }
+        defer { for pointer in cEnvironment ?? [] { free(pointer) } }
+
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, setpriv, &actions, &attributes, &cArguments, environ)
+        let result: Int32
+        if var explicit = cEnvironment {
+            result = posix_spawn(&pid, setpriv, &actions, &attributes, &cArguments, &explicit)
+        } else {
+            result = posix_spawn(&pid, setpriv, &actions, &attributes, &cArguments, environ)
+        }
         guard result == 0 else {
             return .failure(NodeError(.spawnFailed("posix_spawn \(setpriv): \(String(cString: strerror(result)))")))
         }

@@ -2,7 +2,10 @@
 ///
 /// Renders `dev=1` at the top and every other option in the `[dev]` section:
 /// RPC server on, P2P and RPC bound to 127.0.0.1 only on the given ports, no
-/// DNS seeds, no address discovery and no console logging (the log is `debug.log`).
+/// DNS seeds, no address discovery, no console logging (the log is `debug.log`)
+/// and a keypool of 1 (filling the default 1,000-key pool makes a fresh wallet's
+/// first start about 0.75 s slower). An extra option with the same key as a
+/// default replaces the default.
 public struct NodeConfiguration: Sendable, Hashable {
     /// The P2P port.
     public var p2pPort: UInt16
@@ -37,8 +40,11 @@ public struct NodeConfiguration: Sendable, Hashable {
             ("upnp", "0"),
             ("printtoconsole", "0"),
             ("shrinkdebugfile", "0"),
+            ("keypool", "1"),
         ]
         if let networkID { options.append(("networkid", String(networkID))) }
+        let overridden = Set(extraOptions.map(\.key))
+        options.removeAll { overridden.contains($0.key) }
         options.append(contentsOf: extraOptions)
         return options
     }

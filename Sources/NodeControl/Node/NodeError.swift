@@ -55,10 +55,10 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case let .stopFailed(detail): parts.append("\(who): stop failed: \(detail)")
         case let .wrongState(detail): parts.append("\(who): \(detail)")
         }
-        let stderrLine = standardError.split(whereSeparator: \.isNewline).map(String.init).joined(separator: " | ")
+        let stderrLine = standardError.oneLine
         if !stderrLine.isEmpty { parts.append("stderr: \(stderrLine)") }
-        if !logTail.isEmpty { parts.append("last log: \(logTail.suffix(5).joined(separator: " | "))") }
+        if !logTail.isEmpty { parts.append("last log: \(logTail.suffix(5).joined(separator: "\n").oneLine)") }
         if let dataDirectory { parts.append("datadir: \(dataDirectory)") }
-        return parts.joined(separator: "; ")
+        return parts.joined(separator: "; ").oneLine
     }
 }

@@ -17,7 +17,7 @@ public struct StopReport: Sendable, Hashable, CustomStringConvertible {
     /// The step that ended it.
     public var method: Method
     /// Its exit status.
-    public var status: ExitStatus
+    public var status: ProcessExitStatus
     /// Time from the stop request to the exit.
     public var duration: Duration
 
@@ -82,7 +82,7 @@ public actor TapyrusNode {
     public var isRunning: Bool { pid != nil }
 
     /// How the last process ended, if it has.
-    public var exitStatus: ExitStatus? { process?.exitStatus }
+    public var exitStatus: ProcessExitStatus? { process?.exitStatus }
 
     private init(name: String, binaries: TapyrusBinaries, dataDirectory: String, networkID: UInt32,
                  p2pPort: UInt16, rpcPort: UInt16, options: NodeOptions, process: ChildProcess) {
@@ -101,6 +101,11 @@ public actor TapyrusNode {
                              defaultTimeout: options.rpcTimeout)
     }
 
+    /// A node dropped without ``finish(passed:)`` is killed, never left running.
+    deinit {
+        process?.send(SIGKILL)
+    }
+
     // MARK: Starting
 
     /// Makes a fresh datadir with genesis block and config, starts tapyrusd and waits for its RPC.
@@ -112,6 +117,7 @@ public actor TapyrusNode {
     ///   lines if it exited). The datadir of a node that failed to start is kept and named in the error.
     public static func start(options: NodeOptions = NodeOptions(), binaries: TapyrusBinaries? = nil) async throws -> TapyrusNode {
         let binaries = try binaries ?? TapyrusBinaries.locate()
+        try binaries.validate()
         let networkID = options.networkID ?? DevNetwork.defaultNetworkID
         let dataDirectory = try makeDataDirectory(name: options.name, parent: options.parentDirectory)
         let networkDirectory = "\(dataDirectory)/\(DevNetwork.dataDirectoryName(networkID: networkID))"
@@ -254,7 +260,7 @@ public actor TapyrusNode {
     }
 
     /// Kills the process with SIGKILL at once (a crash, for tests of recovery) and waits for it.
-    public func kill() async -> ExitStatus? {
+    public func kill() async -> ProcessExitStatus? {
         guard let process else { return nil }
         process.send(SIGKILL)
         return await process.waitForExit(timeout: options.killTimeout)

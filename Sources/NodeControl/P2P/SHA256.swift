@@ -27,13 +27,25 @@ public struct SHA256: Sendable {
 
     /// Feeds bytes into the hash.
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        for byte in bytes {
-            pending.append(byte)
-            totalLength &+= 1
-            if pending.count == 64 {
-                compress(pending)
-                pending.removeAll(keepingCapacity: true)
+        let data = Array(bytes)
+        totalLength &+= UInt64(data.count)
+        data.withUnsafeBufferPointer { buffer in
+            var index = 0
+            if !pending.isEmpty {
+                let take = min(64 - pending.count, buffer.count)
+                pending.append(contentsOf: buffer[0..<take])
+                index = take
+                if pending.count == 64 {
+                    let block = pending
+                    block.withUnsafeBufferPointer { compress($0) }
+                    pending.removeAll(keepingCapacity: true)
+                }
             }
+            while buffer.count - index >= 64 {
+                compress(UnsafeBufferPointer(rebasing: buffer[index..<index + 64]))
+                index += 64
+            }
+            if index < buffer.count { pending.append(contentsOf: buffer[index...]) }
         }
     }
 
@@ -44,14 +56,16 @@ public struct SHA256: Sendable {
         copy.pending.append(0x80)
         if copy.pending.count > 56 {
             copy.pending.append(contentsOf: repeatElement(0, count: 64 - copy.pending.count))
-            copy.compress(copy.pending)
+            let block = copy.pending
+            block.withUnsafeBufferPointer { copy.compress($0) }
             copy.pending.removeAll(keepingCapacity: true)
         }
         copy.pending.append(contentsOf: repeatElement(0, count: 56 - copy.pending.count))
         for shift in stride(from: 56, through: 0, by: -8) {
             copy.pending.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
         }
-        copy.compress(copy.pending)
+        let last = copy.pending
+        last.withUnsafeBufferPointer { copy.compress($0) }
         var digest: [UInt8] = []
         digest.reserveCapacity(32)
         for word in copy.state {
@@ -75,8 +89,13 @@ public struct SHA256: Sendable {
         hash(hash(bytes))
     }
 
-    private mutating func compress(_ block: [UInt8]) {
-        var w = [UInt32](repeating: 0, count: 64)
+    private mutating func compress(_ block: UnsafeBufferPointer<UInt8>) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            compress(block, schedule: w)
+        }
+    }
+
+    private mutating func compress(_ block: UnsafeBufferPointer<UInt8>, schedule w: UnsafeMutableBufferPointer<UInt32>) {
         for i in 0..<16 {
             w[i] = UInt32(block[i * 4]) << 24 | UInt32(block[i * 4 + 1]) << 16
                 | UInt32(block[i * 4 + 2]) << 8 | UInt32(block[i * 4 + 3])

@@ -22,7 +22,7 @@ public enum RPCError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .server(method, code, message):
-            "RPC \(method) failed with code \(code)\(RPCErrorCode.name(code).map { " (\($0))" } ?? ""): \(message)"
+            "RPC \(method) failed with code \(code)\(RPCErrorCode.name(code).map { " (\($0))" } ?? ""): \(message.oneLine)"
         case let .transport(method, endpoint, reason):
             "RPC \(method) to \(endpoint) could not be delivered: \(reason) (is the node running?)"
         case let .timedOut(method, endpoint, seconds):
@@ -30,9 +30,9 @@ public enum RPCError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .credentialsUnavailable(path, reason):
             "RPC cookie file \(path) unreadable: \(reason) (has the node started?)"
         case let .http(method, status, body):
-            "RPC \(method) answered HTTP \(status)\(status == 401 ? " (bad credentials)" : ""): \(body.prefix(200))"
+            "RPC \(method) answered HTTP \(status)\(status == 401 ? " (bad credentials)" : ""): \(body.prefix(200).oneLine)"
         case let .unexpectedResult(method, detail):
-            "RPC \(method) returned an unexpected result: \(detail)"
+            "RPC \(method) returned an unexpected result: \(detail.oneLine)"
         }
     }
 }

@@ -179,4 +179,26 @@ struct NodeControlFunctionalTests {
             if let dataDirectory = error.dataDirectory { try? FileManager.default.removeItem(atPath: dataDirectory) }
         }
     }
+
+    @Test("invalidateblock, reconsiderblock, setmocktime and pruneblockchain (after a restart with -prune=1) reach the node")
+    func chainControlCalls() async throws {
+        try await withCheckedNode("chaincontrol") { node in
+            let rpc = node.rpc
+            let hashes = try await rpc.generateToAddress(4, address: try await rpc.getNewAddress())
+            try await rpc.invalidateBlock(hashes[2])
+            #expect(try await rpc.getBlockCount() == 2)
+            #expect(try await rpc.getBlock(hash: hashes[3]).confirmations == -1)
+            try await rpc.reconsiderBlock(hashes[2])
+            #expect(try await rpc.getBlockCount() == 4)
+            try await rpc.setMockTime(Int64(Date().timeIntervalSince1970) + 3600)
+            try await rpc.setMockTime(0)
+            try await node.restart(arguments: ["-prune=1"])
+            #expect(try await rpc.getBlockchainInfo().pruned)
+            // A 4-block chain is below the 288 blocks a pruned node keeps: the node's own refusal comes back typed.
+            await #expect(throws: RPCError.server(method: "pruneblockchain", code: RPCErrorCode.miscError,
+                                                  message: "Blockchain is too short for pruning.")) {
+                try await rpc.pruneBlockchain(height: 1)
+            }
+        }
+    }
 }

@@ -33,6 +33,16 @@ struct NodeControlP2PCodingTests {
         #expect(Hex.encode(SHA256.hash(data)) == Hex.encode(hasher.finalize()))
     }
 
+    @Test("Double SHA-256 of a 1 MiB payload (a large block message) is right and quick")
+    func sha256Large() {
+        let data = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let digest = SHA256.doubleHash(data)
+        #expect(clock.now - started < .seconds(2))
+        #expect(Hex.encode(digest) == "b2bc6b28913e55c6f7c06d07f76be16fa9852597bff00a87f7e693a7e246e5a7")
+    }
+
     @Test("The checksum of an empty payload is the well-known 5df6e0e2")
     func emptyChecksum() {
         #expect(MessageHeader.checksum(of: []) == [0x5d, 0xf6, 0xe0, 0xe2])

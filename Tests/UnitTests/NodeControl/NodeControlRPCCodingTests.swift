@@ -123,10 +123,13 @@ struct NodeControlRPCCodingTests {
             upnp=0
             printtoconsole=0
             shrinkdebugfile=0
+            keypool=1
             txindex=1
 
             """)
         #expect(NodeConfiguration(p2pPort: 1, rpcPort: 2, networkID: 5).rendered().contains("networkid=5\n"))
+        let overridden = NodeConfiguration(p2pPort: 1, rpcPort: 2, extraOptions: [("keypool", "100")]).rendered()
+        #expect(overridden.contains("keypool=100\n") && !overridden.contains("keypool=1\n"))
         #expect(DevNetwork.dataDirectoryName() == "dev-1905960821")
     }
 
@@ -162,6 +165,15 @@ struct NodeControlRPCCodingTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect { try TapyrusBinaries.locate(environment: ["TAPYRUSD": path]) } throws: { error in
             (error as? BinaryLookupError)?.problem == .notExecutable
+        }
+    }
+
+    @Test("Starting a node with a tapyrusd path that does not exist fails before making a datadir")
+    func startWithMissingBinary() async {
+        let binaries = TapyrusBinaries(tapyrusd: "/nonexistent/tapyrusd", tapyrusGenesis: "/nonexistent/tapyrus-genesis")
+        await #expect { try await TapyrusNode.start(options: NodeOptions(name: "nobinary"), binaries: binaries) } throws: { error in
+            guard let error = error as? BinaryLookupError else { return false }
+            return error.problem == .missing && error.searched == ["/nonexistent/tapyrusd"]
         }
     }
 
