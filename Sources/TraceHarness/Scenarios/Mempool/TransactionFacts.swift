@@ -15,6 +15,7 @@ struct TransactionFacts: Sendable {
 
     var txid: String
     var hex: String
+    /// The spent outpoints (none for a coinbase).
     var inputs: [OutPoint]
     var outputs: [Output]
 
@@ -29,7 +30,7 @@ struct TransactionFacts: Sendable {
               let vout = decoded["vout"]?.arrayValue
         else { throw ScenarioError("decoderawtransaction gave no txid, vin or vout: \(decoded)") }
         var inputs: [OutPoint] = []
-        for input in vin {
+        for input in vin where input["coinbase"] == nil {
             guard let prevTxid = input["txid"]?.stringValue, let index = input["vout"]?.intValue else {
                 throw ScenarioError("input without txid/vout in \(txid): \(input)")
             }
