@@ -7,6 +7,7 @@ extension ScenarioCatalog {
         UTXOCacheColouredCoinScenario(),
         UTXOCacheUncacheScenario(),
         UTXOCacheFlushAlwaysScenario(),
+        UTXOCacheFlushPressureScenario(),
     ]
 }
 
@@ -240,6 +241,105 @@ struct UTXOCacheFlushAlwaysScenario: Scenario {
             check.equal(shutdown.map(\.forPrune), [false, false], "shutdown flushes are not for pruning")
             check.that(flushes.allSatisfy { $0.durationMicroseconds >= 0 }, "flush durations are not negative",
                        detail: "\(flushes.map(\.durationMicroseconds))")
+        }
+    }
+}
+
+/// `utxocache:utxocache_flush` in modes IF_NEEDED and PERIODIC: a node with
+/// the smallest cache settings (`-dbcache=4`, `-maxmempool=5`) flushes when
+/// its coins cache outgrows them.
+///
+/// `FlushStateToDisk` allows the cache `nCoinCacheUsage` bytes plus the
+/// mempool's unused room: T = nCoinCacheUsage + max(0, maxmempool − mempool
+/// usage). With `-dbcache=4`, init gives 4 MiB − ½ MiB (block index) −
+/// 1¾ MiB (coins database) = 1¾ MiB to the coins cache. A block connection
+/// (IF_NEEDED) flushes when the cache's memory exceeds T; the end of
+/// `ActivateBestChain` and of every mempool acceptance (PERIODIC) flush when
+/// it exceeds 0.9 T. (PERIODIC's other trigger, 24 hours since the last
+/// flush, reads the system clock, which `setmocktime` does not move.)
+///
+/// IF_NEEDED: five ~90 kB transactions (45,000 coins, about 6 MB of cache)
+/// mined in one block exceed T (≈ 5 MB while they are still in the mempool).
+/// PERIODIC: after that flush, a block with three such transactions (≈ 4 MB
+/// of cache) stays under both limits; then more of them in the mempool lower
+/// T until one acceptance finds the cache over 0.9 T.
+struct UTXOCacheFlushPressureScenario: Scenario {
+    let name = "utxocache-flush-pressure"
+    let tracepoints = [UTXOCacheFlush.tracepoint.probe]
+
+    /// The coins cache's share of `-dbcache=4` (see above), in bytes.
+    static let coinCacheBytes: UInt64 = 1_835_008
+    static let maxMempoolBytes: UInt64 = 5_000_000
+
+    /// T for a mempool using `usage` bytes.
+    static func allowance(mempoolUsage usage: Int) -> UInt64 {
+        coinCacheBytes + (maxMempoolBytes > UInt64(usage) ? maxMempoolBytes - UInt64(usage) : 0)
+    }
+
+    func run(_ context: ScenarioContext, _ check: Check) async throws {
+        try await withScenarioNode(context, check, name: name, configure: { options in
+            options.configOptions += [("dbcache", "4"), ("maxmempool", "5"), ("acceptnonstdtxn", "1")]
+        }) { node in
+            let rpc = node.rpc
+            let recording = try await context.recordFromNow(node)
+            defer { recording.stop() }
+            let miner = try await rpc.getNewAddress()
+            try await rpc.generateToAddress(21, address: miner)
+            let filler = try await CacheFiller.make(rpc: rpc, changeAddress: miner)
+
+            // IF_NEEDED. The node never flushed and read nothing from disk, so
+            // its cache holds the UTXO set plus a spent entry for each coinbase
+            // output spent (coinbases are never FRESH; see utxocache-flush-always).
+            let bigBlock = 5
+            for _ in 0..<bigBlock { try await filler.send() }
+            let usageBeforeBigBlock = try await rpc.getMempoolInfo().usage
+            try await rpc.generateToAddress(1, address: miner)
+            let ifNeeded = try await recording.wait(for: 1, UTXOCacheFlush.self)
+            let setInfo = try await rpc.getTxOutSetInfo()
+            let afterSetInfo = try await recording.wait(for: 2, UTXOCacheFlush.self)
+            check.equal(ifNeeded.map(\.mode), [.ifNeeded], "connecting the big block flushes with mode IF_NEEDED")
+            check.equal(ifNeeded.map(\.coins), [UInt64(setInfo.txouts + bigBlock)],
+                        "IF_NEEDED coins equal gettxoutsetinfo's txouts (\(setInfo.txouts)) plus the \(bigBlock) spent coinbase entries")
+            let ifNeededLimit = Self.allowance(mempoolUsage: usageBeforeBigBlock)
+            check.that(ifNeeded.allSatisfy { $0.memoryBytes > ifNeededLimit },
+                       "IF_NEEDED memory \(ifNeeded.map(\.memoryBytes)) exceeds the allowance \(ifNeededLimit) (mempool usage \(usageBeforeBigBlock) at connection)",
+                       detail: "\(ifNeeded.map(\.memoryBytes))")
+            check.equal(ifNeeded.map(\.forPrune), [false], "IF_NEEDED flush is not for pruning")
+            let always = afterSetInfo.dropFirst()
+            check.equal(always.map(\.mode), [.always], "gettxoutsetinfo then flushes with mode ALWAYS")
+            check.equal(always.map(\.coins), [0], "the IF_NEEDED flush emptied the cache (nothing read or created since)")
+
+            // PERIODIC. The cache is empty; three filler transactions are signed
+            // (each signing reads its coinbase from disk into the cache) and mined.
+            let mediumBlock = 3
+            for _ in 0..<mediumBlock { try await filler.send() }
+            let mediumHash = try requireScenario(try await rpc.generateToAddress(1, address: miner).first, "the medium block")
+            let medium = try await CoinTruth.changes(connecting: mediumHash, rpc: rpc)
+            let mediumAdds = medium.filter(\.isAdd).count
+            try await Task.sleep(for: .milliseconds(100))
+            check.equal(try await recording.events(UTXOCacheFlush.self).count, 2, "the medium block (\(mediumAdds) coins) flushes nothing")
+            // Each further filler transaction raises mempool usage and reads one
+            // more coinbase into the cache, until an acceptance flushes.
+            var sent = 0
+            var usage = 0
+            var periodic: [UTXOCacheFlush] = []
+            while periodic.isEmpty && sent < 12 {
+                try await filler.send()
+                sent += 1
+                usage = try await rpc.getMempoolInfo().usage
+                periodic = Array(try await recording.events(UTXOCacheFlush.self).dropFirst(2))
+            }
+            check.equal(periodic.map(\.mode), [.periodic], "a mempool acceptance flushes with mode PERIODIC (after \(sent) transactions, mempool usage \(usage))")
+            // The cache then: the medium block's new coins and its spent inputs,
+            // and the coinbase each later transaction read.
+            check.equal(periodic.map(\.coins), [UInt64(medium.count + sent)],
+                        "PERIODIC coins equal the medium block's \(mediumAdds) adds and \(medium.count - mediumAdds) spent inputs plus the \(sent) coins read since")
+            let periodicLimit = Self.allowance(mempoolUsage: usage) * 9 / 10
+            check.that(periodic.allSatisfy { $0.memoryBytes > periodicLimit },
+                       "PERIODIC memory \(periodic.map(\.memoryBytes)) exceeds 0.9 × the allowance, \(periodicLimit)", detail: "\(periodic.map(\.memoryBytes))")
+            check.equal(periodic.map(\.forPrune), [false], "PERIODIC flush is not for pruning")
+            try await Task.sleep(for: .milliseconds(100))
+            check.equal(try await recording.events(UTXOCacheFlush.self).count, 3, "exactly 3 flushes: IF_NEEDED, ALWAYS, PERIODIC")
         }
     }
 }
