@@ -314,10 +314,9 @@ struct UTXOCacheFlushPressureScenario: Scenario {
             let mediumBlock = 3
             for _ in 0..<mediumBlock { try await filler.send() }
             let mediumHash = try requireScenario(try await rpc.generateToAddress(1, address: miner).first, "the medium block")
-            let medium = try await CoinTruth.changes(connecting: mediumHash, rpc: rpc)
-            let mediumAdds = medium.filter(\.isAdd).count
+            let medium = try await CoinTruth.counts(connecting: mediumHash, rpc: rpc)
             try await Task.sleep(for: .milliseconds(100))
-            check.equal(try await recording.events(UTXOCacheFlush.self).count, 2, "the medium block (\(mediumAdds) coins) flushes nothing")
+            check.equal(try await recording.events(UTXOCacheFlush.self).count, 2, "the medium block (\(medium.adds) coins) flushes nothing")
             // Each further filler transaction raises mempool usage and reads one
             // more coinbase into the cache, until an acceptance flushes.
             var sent = 0
@@ -332,8 +331,8 @@ struct UTXOCacheFlushPressureScenario: Scenario {
             check.equal(periodic.map(\.mode), [.periodic], "a mempool acceptance flushes with mode PERIODIC (after \(sent) transactions, mempool usage \(usage))")
             // The cache then: the medium block's new coins and its spent inputs,
             // and the coinbase each later transaction read.
-            check.equal(periodic.map(\.coins), [UInt64(medium.count + sent)],
-                        "PERIODIC coins equal the medium block's \(mediumAdds) adds and \(medium.count - mediumAdds) spent inputs plus the \(sent) coins read since")
+            check.equal(periodic.map(\.coins), [UInt64(medium.adds + medium.spents + sent)],
+                        "PERIODIC coins equal the medium block's \(medium.adds) adds and \(medium.spents) spent inputs plus the \(sent) coins read since")
             let periodicLimit = Self.allowance(mempoolUsage: usage) * 9 / 10
             check.that(periodic.allSatisfy { $0.memoryBytes > periodicLimit },
                        "PERIODIC memory \(periodic.map(\.memoryBytes)) exceeds 0.9 × the allowance, \(periodicLimit)", detail: "\(periodic.map(\.memoryBytes))")
