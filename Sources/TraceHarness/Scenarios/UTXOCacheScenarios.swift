@@ -2,6 +2,11 @@ import Foundation
 import NodeControl
 
 extension ScenarioCatalog {
+    /// The utxocache family. Not covered: a flush for pruning (`for_prune`
+    /// true, mode NONE from `pruneblockchain`). Tapyrus prunes only whole
+    /// block files other than the newest, so it needs a second 128 MiB block
+    /// file and 288 blocks above the pruned ones, and it has no `-fastprune`;
+    /// with one block file `pruneblockchain` prunes nothing and does not flush.
     static let utxocache: [any Scenario] = [
         UTXOCacheAddSpentScenario(),
         UTXOCacheColouredCoinScenario(),
