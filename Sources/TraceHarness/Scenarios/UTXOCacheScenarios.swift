@@ -6,7 +6,8 @@ extension ScenarioCatalog {
     /// true, mode NONE from `pruneblockchain`). Tapyrus prunes only whole
     /// block files other than the newest, so it needs a second 128 MiB block
     /// file and 288 blocks above the pruned ones, and it has no `-fastprune`;
-    /// with one block file `pruneblockchain` prunes nothing and does not flush.
+    /// with one block file `pruneblockchain` prunes nothing and does not flush
+    /// (read from FlushStateToDisk and FindFilesToPruneManual, not run).
     static let utxocache: [any Scenario] = [
         UTXOCacheAddSpentScenario(),
         UTXOCacheColouredCoinScenario(),
