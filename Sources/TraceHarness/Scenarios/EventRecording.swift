@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
 
-/// Collects the events of one process from the shared tracer, from the
-/// moment it is made, and waits for expected events with a bound.
+/// Collects the events of one process from the shared tracer that fire from
+/// the moment it is made on, and waits for expected events with a bound.
 public final class EventRecording: Sendable {
     private final class Store: Sendable {
         let events = Mutex<[TraceEvent]>([])
@@ -19,7 +19,13 @@ public final class EventRecording: Sendable {
         self.pid = pid
         self.timeout = timeout
         let store = self.store
+        // Events still in the ring from before this recording fired earlier:
+        // keep only what fires from now on (the kernel stamps CLOCK_MONOTONIC).
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let start = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
         subscription = tracer.onEvent(pid: pid) { event in
+            guard event.monotonicNanoseconds >= start else { return }
             store.events.withLock { $0.append(event) }
         }
     }

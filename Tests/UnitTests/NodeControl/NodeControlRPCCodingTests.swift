@@ -99,7 +99,9 @@ struct NodeControlRPCCodingTests {
         await #expect(throws: RPCError.timedOut(method: "getblockcount", endpoint: "127.0.0.1:\(server.port)", seconds: 0.3)) {
             try await client.call("getblockcount", timeout: .milliseconds(300))
         }
-        #expect(clock.now - started < .seconds(3))
+        // Well below the client's 60 s default: the per-call bound was used
+        // (generous, since a loaded 2-core CI machine delays the timer).
+        #expect(clock.now - started < .seconds(20))
     }
 
     @Test("tapyrus.conf renders dev=1 and a [dev] section bound to loopback")
