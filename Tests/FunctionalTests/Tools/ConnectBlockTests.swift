@@ -14,7 +14,10 @@ struct ConnectBlockTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let copy = directory.appendingPathComponent("tapyrusd").path
-        try FileManager.default.copyItem(atPath: installed.tapyrusd, toPath: copy)
+        // Copied by cp, so no child this process forks meanwhile inherits a
+        // descriptor open for writing (exec would fail with ETXTBSY).
+        let copied = try Fixture.run("/bin/cp", [installed.tapyrusd, copy])
+        try #require(copied.status == 0, "cp: \(copied.standardError)")
         let binaries = TapyrusBinaries(tapyrusd: copy, tapyrusGenesis: installed.tapyrusGenesis, tapyrusCLI: installed.tapyrusCLI)
 
         try await withToolNode("connectblock", binaries: binaries) { node in
