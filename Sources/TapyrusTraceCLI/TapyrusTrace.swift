@@ -11,6 +11,7 @@ struct TapyrusTrace: AsyncParsableCommand {
             runtime compiler, kernel headers, BCC or bpftrace needed. Capturing \
             needs root, or CAP_BPF and CAP_PERFMON.
             """,
-        subcommands: [ProbesCommand.self, VerifyCommand.self, LogCommand.self, CheckCommand.self, BenchCommand.self]
+        subcommands: [ProbesCommand.self, VerifyCommand.self, LogCommand.self, CheckCommand.self, BenchCommand.self,
+                      P2PLogCommand.self, RawP2PCommand.self, FlushLogCommand.self, UTXOLogCommand.self, CoinSelectionLogCommand.self, ConnectBlockCommand.self]
     )
 }
