@@ -2,18 +2,17 @@ import Foundation
 import NodeControl
 
 extension ScenarioCatalog {
-    /// The utxocache family. Not covered: a flush for pruning (`for_prune`
-    /// true, mode NONE from `pruneblockchain`). Tapyrus prunes only whole
-    /// block files other than the newest, so it needs a second 128 MiB block
-    /// file and 288 blocks above the pruned ones, and it has no `-fastprune`;
-    /// with one block file `pruneblockchain` prunes nothing and does not flush
-    /// (read from FlushStateToDisk and FindFilesToPruneManual, not run).
+    /// The utxocache family. The flush for pruning (`for_prune` true, mode
+    /// NONE from `pruneblockchain`) needs a second block file: Tapyrus prunes
+    /// only whole files other than the newest, the first holds 128 MiB, and
+    /// there is no `-fastprune` (see utxocache-flush-prune).
     static let utxocache: [any Scenario] = [
         UTXOCacheAddSpentScenario(),
         UTXOCacheColouredCoinScenario(),
         UTXOCacheUncacheScenario(),
         UTXOCacheFlushAlwaysScenario(),
         UTXOCacheFlushPressureScenario(),
+        UTXOCachePruneFlushScenario(),
     ]
 }
 
