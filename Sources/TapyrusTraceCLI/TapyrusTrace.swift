@@ -11,6 +11,6 @@ struct TapyrusTrace: AsyncParsableCommand {
             runtime compiler, kernel headers, BCC or bpftrace needed. Capturing \
             needs root, or CAP_BPF and CAP_PERFMON.
             """,
-        subcommands: [ProbesCommand.self, VerifyCommand.self, LogCommand.self, CheckCommand.self, BenchCommand.self]
+        subcommands: [ProbesCommand.self, VerifyCommand.self, LogCommand.self, CheckCommand.self, BenchCommand.self, P2PMonitorCommand.self, MempoolMonitorCommand.self]
     )
 }
