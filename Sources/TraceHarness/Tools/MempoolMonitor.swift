@@ -55,6 +55,13 @@ public struct MempoolActivity: Sendable {
         public var bytes: Int64 = 0
         /// Counts per removal or rejection reason.
         public var reasons: [String: Int] = [:]
+
+        public init(count: Int = 0, fees: Int64 = 0, bytes: Int64 = 0, reasons: [String: Int] = [:]) {
+            self.count = count
+            self.fees = fees
+            self.bytes = bytes
+            self.reasons = reasons
+        }
     }
 
     /// Recent events kept.
