@@ -215,7 +215,7 @@ public struct P2PMonitorScreen: Sendable {
         }
         while lines.count < height - 1 { lines.append("") }
         let more = peers.count > rows ? " · rows \(firstRow + 1)-\(min(peers.count, firstRow + rows)) of \(peers.count)" : ""
-        lines.append(" \(peers.count) peers\(more)\(status.isEmpty ? "" : " · " + status) · q/ESC quit")
+        lines.append(" \(peers.count) \(peers.count == 1 ? "peer" : "peers")\(more)\(status.isEmpty ? "" : " · " + status) · q/ESC quit")
         return ScreenFrame(lines: lines.map { ScreenText.fit($0, width) }, highlighted: highlighted)
     }
 
@@ -325,7 +325,7 @@ public struct P2PMonitorRecord: Sendable, Codable {
 
 /// Timestamps of the monitors.
 public enum MonitorTime {
-    /// ISO 8601 with microseconds, UTC.
+    /// ISO 8601 with milliseconds, UTC.
     public static func iso(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }

@@ -49,6 +49,7 @@ struct MempoolMonitorFunctionalTests {
             #expect(removedTotals.reasons == "block 1")
             #expect(removed.contains("removed  \(txid)  \(entry.size) B  fee \(fee)  block"))
             #expect(Self.totals("replaced", in: removed)?.count == 0)
+            MonitorSamples.save("mempool-monitor", removed)
 
             try tmux.resize(width: 40, height: 6)
             try await tmux.waitFor("the too-small message") { $0.contains("terminal too small") }
@@ -61,6 +62,7 @@ struct MempoolMonitorFunctionalTests {
             try await Task.sleep(for: .milliseconds(300))
             #expect(tmux.after().contains(" icanon"), "the terminal is out of raw mode")
             let summary = (try? String(contentsOfFile: "\(NSTemporaryDirectory())mempoolmonitor-\(pid).err", encoding: .utf8)) ?? ""
+            MonitorSamples.save("mempool-monitor-summary", summary)
             #expect(summary.contains("stopped: quit"))
             #expect(summary.contains("added: 1 transactions, fees \(fee), \(entry.size) bytes"))
             #expect(summary.contains(" 0 lost, 0 payloads cut"))
@@ -93,8 +95,11 @@ struct MempoolMonitorFunctionalTests {
             let fee = try #require(entry.fees).base.units
             try await rpc.generateToAddress(1, address: address)
             let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let summary = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
+            MonitorSamples.save("mempool-monitor-json", printed + summary)
+            #expect(summary.contains(" 0 lost, 0 payloads cut"))
             let records = try printed.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
             #expect(records.map { $0["probe"] as? String ?? "" } == ["mempool:added", "mempool:removed"])
             let fields = records.map { $0["fields"] as? [String: Any] ?? [:] }

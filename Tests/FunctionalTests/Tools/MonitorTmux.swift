@@ -85,3 +85,15 @@ struct MonitorPeerRow: Equatable {
         }
     }
 }
+
+/// Saves captured screens as README samples when `TAPYRUS_TRACE_SAMPLES`
+/// names a directory (nothing otherwise).
+enum MonitorSamples {
+    static func save(_ name: String, _ screen: String) {
+        guard let directory = ProcessInfo.processInfo.environment["TAPYRUS_TRACE_SAMPLES"] else { return }
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let trimmed = screen.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
+        try? trimmed.joined(separator: "\n").trimmingCharacters(in: .newlines).write(toFile: "\(directory)/\(name).txt", atomically: true, encoding: .utf8)
+    }
+}

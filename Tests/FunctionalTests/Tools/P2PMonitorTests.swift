@@ -35,6 +35,7 @@ struct P2PMonitorFunctionalTests {
             let received = await peer.received
             #expect(row.outboundCount >= received.count, "at least the \(received.count) messages we read came from the node")
             #expect(screen.contains("P2P Message Monitor"))
+            MonitorSamples.save("p2p-monitor-list", screen)
 
             // ENTER opens the flow: three pings from the peer, three pongs from us.
             try tmux.send("Enter")
@@ -44,13 +45,14 @@ struct P2PMonitorFunctionalTests {
                     && screen.components(separatedBy: "pong (8 byte) --->").count - 1 >= 3
             }
             #expect(flow.contains("OUR NODE"))
+            MonitorSamples.save("p2p-monitor-flow", flow)
             #expect(flow.contains("<--- version ("), "the peer's version on the right")
             #expect(flow.contains("| version ("), "our version on the left")
             #expect(flow.contains("<--- verack (0 bytes)"))
 
             // Too small, then back.
             try tmux.resize(width: 50, height: 8)
-            try await tmux.waitFor("the too-small message") { $0.contains("terminal too small") }
+            MonitorSamples.save("p2p-monitor-small", try await tmux.waitFor("the too-small message") { $0.contains("terminal too small") })
             try tmux.resize(width: 120, height: 40)
             try await tmux.waitFor("the flow redrawn") { $0.contains("PEER \(ours.id) (\(ours.addr))") && !$0.contains("too small") }
 
@@ -62,6 +64,7 @@ struct P2PMonitorFunctionalTests {
             let secondInfo = try #require(try await node.rpc.getPeerInfo().first { $0.inbound && $0.id != ours.id })
             await second.close()
             let both = try await tmux.waitFor("two peer rows") { MonitorPeerRow.rows(in: $0).count == 2 }
+            MonitorSamples.save("p2p-monitor-two-peers", both)
             #expect(MonitorPeerRow.rows(in: both).map(\.id) == [Int64(ours.id), Int64(secondInfo.id)])
             try tmux.send("j")
             try await tmux.waitFor("the second peer selected") { screen in
@@ -83,6 +86,7 @@ struct P2PMonitorFunctionalTests {
             let summary = (try? String(contentsOfFile: "\(NSTemporaryDirectory())p2pmonitor-\(pid).err", encoding: .utf8)) ?? ""
             #expect(summary.contains("stopped: quit"))
             #expect(summary.contains(" 0 lost, 0 payloads cut"))
+            MonitorSamples.save("p2p-monitor-summary", end + "\n" + summary)
             await peer.close()
         }
     }
@@ -119,6 +123,7 @@ struct P2PMonitorFunctionalTests {
             #expect(inbound.map { ($0["size"] as? NSNumber)?.intValue ?? -1 } == sent.map(\.payloadSize))
             #expect(inbound.allSatisfy { $0["address"] as? String == ours.addr })
             #expect(records.contains { $0["direction"] as? String == "outbound" && $0["type"] as? String == "pong" })
+            MonitorSamples.save("p2p-monitor-json", printed + summary)
             #expect(summary.contains("stopped: 4.0 s elapsed"))
             #expect(summary.contains(" 0 lost, 0 payloads cut"))
             await peer.close()

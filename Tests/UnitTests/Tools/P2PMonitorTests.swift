@@ -79,6 +79,7 @@ struct P2PMonitorScreenTests {
         #expect(frame.lines[6].hasPrefix("    16  2             45 byte  2             17 byte  Out-----M-Tx           4faketorv2pbfu7x.onion:8333"))
         #expect(frame.highlighted == 5)
         #expect(frame.lines[11].hasPrefix(" 2 peers"))
+        #expect(screen.render(P2PTraffic(), width: 80, height: 10).lines[9].hasPrefix(" 0 peers"))
     }
 
     @Test("DOWN/UP move the selection within bounds; ENTER opens the flow; q goes back, then quits")
