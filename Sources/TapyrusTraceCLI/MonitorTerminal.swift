@@ -229,7 +229,12 @@ func runMonitorLoop(terminal: MonitorTerminal, pid: Int32?, handle: (MonitorKey)
     var dirty = true
     while true {
         if let number = terminal.stopSignal {
-            return number == SIGINT ? "interrupted" : "signal \(number)"
+            switch number {
+            case SIGINT: return "interrupted"
+            case SIGTERM: return "terminated"
+            case SIGHUP: return "terminal hung up"
+            default: return "signal \(number)"
+            }
         }
         let bytes = terminal.read(waiting: decoder.hasPending ? 40 : 50)
         let keys = bytes.isEmpty ? (decoder.hasPending ? decoder.flushPending() : []) : decoder.feed(bytes)

@@ -52,6 +52,14 @@ struct MonitorTmux {
         (try? String(contentsOfFile: afterFile, encoding: .utf8)) ?? ""
     }
 
+    /// The pid of the command the session's shell runs.
+    func commandPID() throws -> Int32? {
+        let shell = try Self.tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).standardOutput
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let children = (try? String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)) ?? ""
+        return children.split(separator: " ").first.flatMap { Int32($0) }
+    }
+
     func kill() {
         _ = try? Self.tmux(["kill-session", "-t", name])
         try? FileManager.default.removeItem(atPath: afterFile)

@@ -91,6 +91,30 @@ struct P2PMonitorFunctionalTests {
         }
     }
 
+    @Test("Ctrl-C and SIGTERM end the monitor cleanly with the terminal restored", arguments: ["Ctrl-C", "SIGTERM"])
+    func signals(_ how: String) async throws {
+        let cli = try #require(CLI.path)
+        try await withNode(options: NodeOptions(name: "p2pmonsignal")) { node in
+            let pid = try #require(await node.pid)
+            let errors = "\(NSTemporaryDirectory())p2pmonitor-signal-\(pid).err"
+            let tmux = try MonitorTmux("\"\(cli)\" p2p-monitor --pid \(pid) 2>\(errors)", width: 100, height: 20)
+            defer { tmux.kill() }
+            try await tmux.waitFor("the monitor to attach") { $0.contains("waiting for P2P messages") }
+            if how == "Ctrl-C" {
+                try tmux.send("C-c")
+            } else {
+                let monitor = try #require(try tmux.commandPID())
+                #expect(Foundation.kill(monitor, SIGTERM) == 0)
+            }
+            let end = try await tmux.waitFor("the monitor to exit") { $0.contains("EXIT ") }
+            #expect(end.contains("EXIT 0"))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(tmux.after().contains(" icanon"), "the terminal is out of raw mode")
+            let summary = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            #expect(summary.contains(how == "Ctrl-C" ? "stopped: interrupted" : "stopped: terminated"))
+        }
+    }
+
     @Test("--json prints one line per message with the peer's id, address and type")
     func jsonLines() async throws {
         let cli = try #require(CLI.path)
