@@ -323,19 +323,15 @@ public struct P2PMonitorRecord: Sendable, Codable {
     }
 }
 
-/// Timestamps of the monitors.
+/// Timestamps of the monitors, as the `log` command prints them (UTC).
 public enum MonitorTime {
-    /// ISO 8601 with milliseconds, UTC.
+    /// ISO 8601 with microseconds, UTC (the `time` of JSON Lines).
     public static func iso(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        EventFormatter.isoTime(date)
     }
 
-    /// `HH:MM:SS.mmm` local time.
+    /// `HH:MM:SS.mmm`, UTC.
     public static func clock(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        let millis = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
-        return String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, millis)
+        String(EventFormatter.time(date).dropLast(3))
     }
 }
