@@ -19,18 +19,43 @@ struct MempoolMonitorFunctionalTests {
         return nil
     }
 
-    @Test("a payment shows as added with its fee and size, its block as removed for reason block; resize and q work")
+    @Test("a zero-fee spend shows as rejected with its reason, a payment as added with its fee and size, its block as removed for reason block; resize and q work")
     func liveScreen() async throws {
         let cli = try #require(CLI.path)
         try await withNode(options: NodeOptions(name: "mempoolmonitor")) { node in
             let pid = try #require(await node.pid)
             let rpc = node.rpc
             let address = try await rpc.getNewAddress()
-            try await rpc.generateToAddress(3, address: address)
+            let blocks = try await rpc.generateToAddress(3, address: address)
+            // A spend of the first coinbase paying no fee, signed, then the
+            // cache flushed: tapyrusd fires mempool:rejected for it (once per
+            // input coin not cached, see the mempool-rejected scenario).
+            let coinbase = try #require(try await rpc.getBlock(hash: blocks[0]).tx.first)
+            let coin = try #require(try await rpc.getRawTransaction(coinbase, blockHash: blocks[0]).vout.first)
+            let unsigned = try await rpc.createRawTransaction(inputs: [OutPoint(txid: coinbase, vout: 0)],
+                                                              outputs: [try await rpc.getNewAddress(): coin.value])
+            let zeroFee = try await rpc.signRawTransactionWithWallet(unsigned)
+            let zeroFeeTxid = try #require(try await rpc.call("decoderawtransaction", [.string(zeroFee.hex)])["txid"]?.stringValue)
+            _ = try await rpc.getTxOutSetInfo()
 
             let tmux = try MonitorTmux("\"\(cli)\" mempool-monitor --pid \(pid) 2>\(NSTemporaryDirectory())mempoolmonitor-\(pid).err", width: 160)
             defer { tmux.kill() }
             try await tmux.waitFor("the monitor to attach") { $0.contains("RECENT EVENTS") }
+
+            var rejection = ""
+            do {
+                _ = try await rpc.sendRawTransaction(zeroFee.hex)
+                Issue.record("sendrawtransaction accepted a transaction paying no fee")
+            } catch let error as RPCError {
+                guard case let .server(_, _, message) = error else { throw error }
+                rejection = message
+            }
+            let rejected = try await tmux.waitFor("the zero-fee spend rejected") { Self.totals("rejected", in: $0)?.count == 1 }
+            let reasons = try #require(Self.totals("rejected", in: rejected)?.reasons)
+            #expect(reasons.hasSuffix(" 1"), "one rejection with its reason: \(reasons)")
+            let reason = String(reasons.dropLast(2))
+            #expect(rejection.hasPrefix(reason), "the reason shown is sendrawtransaction's: \(rejection)")
+            #expect(rejected.contains("rejected \(zeroFeeTxid)  \(reason)"))
 
             let txid = try await rpc.sendToAddress(try await rpc.getNewAddress(), amount: .tpc(2))
             let entry = try await rpc.getMempoolEntry(txid)
