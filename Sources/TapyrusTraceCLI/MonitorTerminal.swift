@@ -48,6 +48,11 @@ final class MonitorTerminal {
             signal(number) { monitorStopSignal.store($0, ordering: .relaxed) }
         }
         signal(SIGWINCH) { _ in monitorResized.store(true, ordering: .relaxed) }
+        // A parent may have started us with these blocked; they must arrive.
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH] { sigaddset(&handled, number) }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
         signal(SIGPIPE, SIG_IGN)
         write("\u{1b}[?1049h\u{1b}[?25l\u{1b}[?7l\u{1b}[2J\u{1b}[H")
     }
@@ -80,13 +85,18 @@ final class MonitorTerminal {
         return (Int(window.ws_col), Int(window.ws_row))
     }
 
-    /// Bytes typed, waiting at most `milliseconds`; empty on timeout or a signal.
-    func read(waiting milliseconds: Int32) -> [UInt8] {
+    /// Bytes typed, waiting at most `milliseconds`: empty on timeout or a
+    /// signal, nil once the terminal is gone (hung up, closed).
+    func read(waiting milliseconds: Int32) -> [UInt8]? {
         var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, milliseconds) > 0 else { return [] }
+        let ready = poll(&descriptor, 1, milliseconds)
+        if ready < 0 { return errno == EINTR ? [] : nil }
+        guard ready > 0 else { return [] }
+        if descriptor.revents & Int16(POLLIN) == 0 { return nil }
         var buffer = [UInt8](repeating: 0, count: 256)
         let count = buffer.withUnsafeMutableBytes { Foundation.read(STDIN_FILENO, $0.baseAddress, $0.count) }
-        return count > 0 ? Array(buffer.prefix(count)) : []
+        if count < 0 && (errno == EINTR || errno == EAGAIN) { return [] }
+        return count > 0 ? Array(buffer.prefix(count)) : nil
     }
 
     /// Whether a resize was signalled since the last call.
@@ -236,7 +246,7 @@ func runMonitorLoop(terminal: MonitorTerminal, pid: Int32?, handle: (MonitorKey)
             default: return "signal \(number)"
             }
         }
-        let bytes = terminal.read(waiting: decoder.hasPending ? 40 : 50)
+        guard let bytes = terminal.read(waiting: decoder.hasPending ? 40 : 50) else { return "terminal closed" }
         let keys = bytes.isEmpty ? (decoder.hasPending ? decoder.flushPending() : []) : decoder.feed(bytes)
         for key in keys {
             if handle(key) { return key == .interrupt ? "interrupted" : "quit" }

@@ -15,23 +15,57 @@ struct MonitorTmux {
     init(_ command: String, width: Int = 120, height: Int = 40) throws {
         name = "monitor-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         afterFile = NSTemporaryDirectory() + name + ".after"
-        let wrapped = "\(command); echo \"EXIT $?\"; { echo \"status $?\"; stty -a; } > \(afterFile); sleep 600"
-        let result = try Self.tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", wrapped])
-        guard result.status == 0 else { throw FixtureError("tmux new-session failed: \(result.standardError)") }
+        let wrapped = "\(command); echo \"EXIT $?\"; { echo \"status $?\"; stty -a; } > \(afterFile); sleep 120"
+        // The client forks this session's tmux server; Foundation's Process
+        // was seen never to notice such a client exit (left a zombie), so it
+        // is spawned and reaped here, its output going nowhere.
+        let arguments = ["/usr/bin/tmux", "-L", name, "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", wrapped]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor in [Int32(0), 1, 2] {
+            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        // The test's threads block most signals and ignore some; the session
+        // must start with the defaults, as from a shell.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for number in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGCHLD, SIGWINCH, SIGUSR1, SIGUSR2] { sigaddset(&defaults, number) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var child: pid_t = 0
+        let spawned = posix_spawn(&child, "/usr/bin/tmux", &actions, &attributes, &argv, environ)
+        guard spawned == 0 else { throw FixtureError("cannot run tmux: \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while waitpid(child, &status, WNOHANG) == 0, ContinuousClock.now < deadline {
+            usleep(10_000)
+        }
+        guard (try? tmux(["has-session", "-t", name]))?.status == 0 else {
+            throw FixtureError("tmux new-session did not start session \(name)")
+        }
     }
 
     /// The visible screen, one string per row.
     func capture() throws -> String {
-        try Self.tmux(["capture-pane", "-p", "-t", name]).standardOutput
+        try tmux(["capture-pane", "-p", "-t", name]).standardOutput
     }
 
     /// Sends keys as tmux names them (`j`, `Enter`, `Escape`, `Down`, `q`).
     func send(_ keys: String...) throws {
-        _ = try Self.tmux(["send-keys", "-t", name] + keys)
+        _ = try tmux(["send-keys", "-t", name] + keys)
     }
 
     func resize(width: Int, height: Int) throws {
-        _ = try Self.tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
+        _ = try tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
     }
 
     /// Waits until the screen satisfies `predicate`; returns that screen.
@@ -54,19 +88,27 @@ struct MonitorTmux {
 
     /// The pid of the command the session's shell runs.
     func commandPID() throws -> Int32? {
-        let shell = try Self.tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).standardOutput
+        let shell = try tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).standardOutput
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let children = (try? String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)) ?? ""
         return children.split(separator: " ").first.flatMap { Int32($0) }
     }
 
+    /// Ends the session: its processes, then its server.
     func kill() {
-        _ = try? Self.tmux(["kill-session", "-t", name])
+        if let shell = try? tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).standardOutput
+            .trimmingCharacters(in: .whitespacesAndNewlines), let pid = Int32(shell), pid > 1 {
+            Foundation.kill(-pid, SIGKILL)
+        }
+        _ = try? tmux(["kill-session", "-t", name])
+        let directory = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        try? FileManager.default.removeItem(atPath: "\(directory)/tmux-\(getuid())/\(name)")
         try? FileManager.default.removeItem(atPath: afterFile)
     }
 
-    private static func tmux(_ arguments: [String]) throws -> Fixture.Output {
-        try Fixture.run("/usr/bin/tmux", arguments)
+    /// Runs a tmux client on this session's own server (its own socket).
+    private func tmux(_ arguments: [String]) throws -> Fixture.Output {
+        try Fixture.run("/usr/bin/tmux", ["-L", name] + arguments)
     }
 }
 
