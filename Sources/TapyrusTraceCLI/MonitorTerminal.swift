@@ -63,9 +63,10 @@ final class MonitorTerminal {
         active = false
         write("\u{1b}[0m\u{1b}[?7h\u{1b}[?25h\u{1b}[?1049l")
         _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
-        for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH] {
-            signal(number, SIG_DFL)
-        }
+        // The stop signals keep their handler: a second SIGHUP (the kernel's,
+        // after tmux's or a terminal's own) must not kill the process before
+        // it prints its summary.
+        signal(SIGWINCH, SIG_DFL)
     }
 
     deinit { restore() }

@@ -94,6 +94,12 @@ struct MonitorTmux {
         return children.split(separator: " ").first.flatMap { Int32($0) }
     }
 
+    /// Closes the terminal under the command, as closing a terminal
+    /// window does: the server goes, the pty hangs up.
+    func killServer() {
+        _ = try? tmux(["kill-server"])
+    }
+
     /// Ends the session: its processes, then its server.
     func kill() {
         if let shell = try? tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).standardOutput

@@ -91,7 +91,8 @@ struct P2PMonitorFunctionalTests {
         }
     }
 
-    @Test("Ctrl-C and SIGTERM end the monitor cleanly with the terminal restored", arguments: ["Ctrl-C", "SIGTERM"])
+    @Test("Ctrl-C and SIGTERM end the monitor cleanly with the terminal restored; a closed terminal ends it with its summary",
+          arguments: ["Ctrl-C", "SIGTERM", "hang-up"])
     func signals(_ how: String) async throws {
         let cli = try #require(CLI.path)
         try await withNode(options: NodeOptions(name: "p2pmonsignal")) { node in
@@ -100,10 +101,23 @@ struct P2PMonitorFunctionalTests {
             let tmux = try MonitorTmux("\"\(cli)\" p2p-monitor --pid \(pid) 2>\(errors)", width: 100, height: 20)
             defer { tmux.kill() }
             try await tmux.waitFor("the monitor to attach") { $0.contains("waiting for P2P messages") }
+            let monitor = try #require(try tmux.commandPID())
+            if how == "hang-up" {
+                tmux.killServer()
+                let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+                var summary = ""
+                while ContinuousClock.now < deadline {
+                    summary = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+                    if summary.contains(" lost, ") { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(summary.contains("stopped: terminal"), "the summary after the terminal closed: \(summary)")
+                #expect(await waitForProcessToVanish(monitor))
+                return
+            }
             if how == "Ctrl-C" {
                 try tmux.send("C-c")
             } else {
-                let monitor = try #require(try tmux.commandPID())
                 #expect(Foundation.kill(monitor, SIGTERM) == 0)
             }
             let end = try await tmux.waitFor("the monitor to exit") { $0.contains("EXIT ") }
