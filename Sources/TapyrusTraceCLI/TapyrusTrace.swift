@@ -11,7 +11,10 @@ struct TapyrusTrace: AsyncParsableCommand {
             runtime compiler, kernel headers, BCC or bpftrace needed. Capturing \
             needs root, or CAP_BPF and CAP_PERFMON.
             """,
-        subcommands: [ProbesCommand.self, VerifyCommand.self, LogCommand.self, CheckCommand.self, BenchCommand.self,
-                      P2PLogCommand.self, RawP2PCommand.self, FlushLogCommand.self, UTXOLogCommand.self, CoinSelectionLogCommand.self, ConnectBlockCommand.self]
+        subcommands: [
+            ProbesCommand.self, VerifyCommand.self, LogCommand.self, CheckCommand.self, BenchCommand.self,
+            P2PLogCommand.self, P2PMonitorCommand.self, RawP2PCommand.self, FlushLogCommand.self,
+            UTXOLogCommand.self, CoinSelectionLogCommand.self, MempoolMonitorCommand.self, ConnectBlockCommand.self,
+        ]
     )
 }

@@ -1,0 +1,269 @@
+import ArgumentParser
+import Foundation
+import NodeControl
+import Synchronization
+import TraceHarness
+
+/// The signal that asked a monitor to stop (0: none), set from a signal handler.
+private let monitorStopSignal = Atomic<Int32>(0)
+/// Set by SIGWINCH: the terminal was resized.
+private let monitorResized = Atomic<Bool>(false)
+
+/// The terminal of an interactive monitor, without curses: raw mode through
+/// termios, the alternate screen and ANSI escape sequences.
+///
+/// ``enter()`` saves the terminal's settings; ``restore()`` (idempotent)
+/// puts them back and is called on every way out: a key, a signal
+/// (SIGINT, SIGTERM, SIGHUP, SIGQUIT are caught and end the loop), the
+/// traced process exiting, or an error.
+final class MonitorTerminal {
+    private var saved = termios()
+    private var active = false
+    private var lastSize: (width: Int, height: Int) = (0, 0)
+    private var lastLineCount = 0
+
+    /// Fails unless standard input and output are both terminals.
+    init(command: String) throws {
+        guard isatty(STDOUT_FILENO) == 1 else {
+            throw CommandFailure("\(command): standard output is not a terminal; run it in a terminal, or use --json for JSON Lines")
+        }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CommandFailure("\(command): standard input is not a terminal; run it in a terminal, or use --json for JSON Lines")
+        }
+    }
+
+    /// Raw mode, the alternate screen, no cursor, no line wrap; signal handlers.
+    func enter() throws {
+        guard tcgetattr(STDIN_FILENO, &saved) == 0 else {
+            throw CommandFailure("cannot read the terminal's settings: \(String(cString: strerror(errno)))")
+        }
+        var raw = saved
+        cfmakeraw(&raw)
+        raw.c_oflag |= tcflag_t(OPOST | ONLCR)
+        guard tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0 else {
+            throw CommandFailure("cannot put the terminal in raw mode: \(String(cString: strerror(errno)))")
+        }
+        active = true
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
+            signal(number) { monitorStopSignal.store($0, ordering: .relaxed) }
+        }
+        signal(SIGWINCH) { _ in monitorResized.store(true, ordering: .relaxed) }
+        // A parent may have started us with these blocked; they must arrive.
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH] { sigaddset(&handled, number) }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
+        signal(SIGPIPE, SIG_IGN)
+        write("\u{1b}[?1049h\u{1b}[?25l\u{1b}[?7l\u{1b}[2J\u{1b}[H")
+    }
+
+    /// Leaves the alternate screen and restores the saved settings.
+    func restore() {
+        guard active else { return }
+        active = false
+        write("\u{1b}[0m\u{1b}[?7h\u{1b}[?25h\u{1b}[?1049l")
+        _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+        // The stop signals keep their handler: a second SIGHUP (the kernel's,
+        // after tmux's or a terminal's own) must not kill the process before
+        // it prints its summary.
+        signal(SIGWINCH, SIG_DFL)
+    }
+
+    deinit { restore() }
+
+    /// The signal that asked to stop, if one arrived.
+    var stopSignal: Int32? {
+        let number = monitorStopSignal.load(ordering: .relaxed)
+        return number == 0 ? nil : number
+    }
+
+    /// The terminal's size now (TIOCGWINSZ), read every frame.
+    func size() -> (width: Int, height: Int) {
+        var window = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &window) == 0, window.ws_col > 0, window.ws_row > 0 else {
+            return (80, 24)
+        }
+        return (Int(window.ws_col), Int(window.ws_row))
+    }
+
+    /// Bytes typed, waiting at most `milliseconds`: empty on timeout or a
+    /// signal, nil once the terminal is gone (hung up, closed).
+    func read(waiting milliseconds: Int32) -> [UInt8]? {
+        var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, milliseconds)
+        if ready < 0 { return errno == EINTR ? [] : nil }
+        guard ready > 0 else { return [] }
+        if descriptor.revents & Int16(POLLIN) == 0 { return nil }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = buffer.withUnsafeMutableBytes { Foundation.read(STDIN_FILENO, $0.baseAddress, $0.count) }
+        if count < 0 && (errno == EINTR || errno == EAGAIN) { return [] }
+        return count > 0 ? Array(buffer.prefix(count)) : nil
+    }
+
+    /// Whether a resize was signalled since the last call.
+    func takeResized() -> Bool {
+        monitorResized.exchange(false, ordering: .relaxed)
+    }
+
+    /// Draws a frame from the top-left corner, clearing first when the size
+    /// or the number of lines changed.
+    func draw(_ frame: ScreenFrame, width: Int, height: Int) {
+        var text = ""
+        if (width, height) != lastSize || frame.lines.count != lastLineCount {
+            text += "\u{1b}[2J"
+            lastSize = (width, height)
+            lastLineCount = frame.lines.count
+        }
+        for (row, line) in frame.lines.prefix(height).enumerated() {
+            text += "\u{1b}[\(row + 1);1H"
+            text += row == frame.highlighted ? "\u{1b}[7m\(line)\u{1b}[0m" : line
+        }
+        write(text)
+    }
+
+    private func write(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Foundation.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}
+
+/// The tapyrusd a monitor attaches to: a running process (`--pid`), or a
+/// binary for every process running it (`--tapyrusd`, else `TAPYRUSD`, else
+/// `tapyrusd` on `PATH`).
+struct MonitorTarget {
+    var binary: String
+    var pid: Int32?
+
+    /// Resolves and checks the target: the process exists and runs a binary
+    /// with the `probes` this monitor needs.
+    static func resolve(pid: Int32?, tapyrusd: String?, probes: [ProbeName]) throws -> MonitorTarget {
+        let binary: String
+        let owner: String
+        if let pid {
+            guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else {
+                throw CommandFailure("no process with pid \(pid)")
+            }
+            guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else {
+                throw CommandFailure("cannot read /proc/\(pid)/exe: process \(pid) is gone or not readable")
+            }
+            binary = executable.hasSuffix(" (deleted)") ? "/proc/\(pid)/exe" : executable
+            owner = "process \(pid) runs \(executable), which"
+        } else if let tapyrusd {
+            binary = tapyrusd
+            owner = tapyrusd
+        } else {
+            do {
+                binary = try TapyrusBinaries.locate().tapyrusd
+            } catch {
+                throw CommandFailure("no tapyrusd to attach to: \(error) (give --pid or --tapyrusd)")
+            }
+            owner = binary
+        }
+        let sites: [ProbeSite]
+        do {
+            sites = try ProbeDiscovery.sites(inBinaryAt: binary)
+        } catch .noProbes {
+            throw CommandFailure("\(owner) has no USDT probes: not a tapyrusd built with tracing")
+        } catch {
+            throw CommandFailure(pid == nil ? error.description : "\(owner) is not a tapyrusd with USDT probes (\(error))")
+        }
+        let present = Set(sites.map(\.probe))
+        if let missing = probes.first(where: { !present.contains($0) }) {
+            throw CommandFailure("\(owner) has no probe \(missing): not a tapyrusd built with tracing")
+        }
+        return MonitorTarget(binary: binary, pid: pid)
+    }
+
+    /// Attaches `probes` of the target.
+    func tracer(probes: [ProbeName]) throws -> Tracer {
+        do {
+            return try Tracer(binary: binary, pid: pid, probes: probes)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+
+    /// "process N" or "every process of PATH".
+    var description: String {
+        pid.map { "tapyrusd process \($0)" } ?? "every process of \(binary)"
+    }
+}
+
+/// Runs a monitor's `--json` mode: one JSON line per event `format` accepts,
+/// until Ctrl-C, `--duration`, the process exiting or a closed pipe; then the
+/// summary on standard error.
+func runMonitorJSONLines(tracer: Tracer, target: MonitorTarget, duration: Double?, format: @escaping @Sendable (TraceEvent) -> String?) async {
+    Output.ignoreBrokenPipe()
+    Output.note("tracing \(target.description); Ctrl-C to stop")
+    let stop = StopTrigger()
+    stop.onSignals()
+    if let duration { stop.after(seconds: duration) }
+    if let pid = target.pid { stop.whenProcessExits(pid) }
+    let stream = tracer.events()
+    let printer = Task {
+        var printed = 0
+        for await event in stream {
+            guard let line = format(event) else { continue }
+            guard Output.line(line) else {
+                stop.fire("standard output closed")
+                break
+            }
+            printed += 1
+        }
+        Output.flush()
+        return printed
+    }
+    let reason = await stop.reason()
+    await tracer.drain()
+    let statistics = tracer.statistics()
+    tracer.close()
+    let printed = await printer.value
+    Summary.print(statistics, reason: reason, printed: printed)
+}
+
+/// Runs an interactive monitor's loop: reads keys (telling a lone ESC from
+/// an arrow key by a 40 ms pause), redraws five times a second, on a key and
+/// on a resize, and stops on `handle` returning true, a signal or the traced
+/// process exiting. Returns the reason it stopped.
+func runMonitorLoop(terminal: MonitorTerminal, pid: Int32?, handle: (MonitorKey) -> Bool,
+                    render: (_ width: Int, _ height: Int) -> ScreenFrame) -> String {
+    var decoder = MonitorKeyDecoder()
+    var lastDraw = ContinuousClock.now - .seconds(1)
+    var lastProcessCheck = ContinuousClock.now
+    var dirty = true
+    while true {
+        if let number = terminal.stopSignal {
+            switch number {
+            case SIGINT: return "interrupted"
+            case SIGTERM: return "terminated"
+            case SIGHUP: return "terminal hung up"
+            default: return "signal \(number)"
+            }
+        }
+        guard let bytes = terminal.read(waiting: decoder.hasPending ? 40 : 50) else { return "terminal closed" }
+        let keys = bytes.isEmpty ? (decoder.hasPending ? decoder.flushPending() : []) : decoder.feed(bytes)
+        for key in keys {
+            if handle(key) { return key == .interrupt ? "interrupted" : "quit" }
+            dirty = true
+        }
+        if terminal.takeResized() { dirty = true }
+        let now = ContinuousClock.now
+        if let pid, now - lastProcessCheck > .milliseconds(250) {
+            lastProcessCheck = now
+            if kill(pid, 0) != 0 && errno == ESRCH { return "process \(pid) exited" }
+        }
+        if dirty || now - lastDraw >= .milliseconds(200) {
+            let size = terminal.size()
+            terminal.draw(render(size.width, size.height), width: size.width, height: size.height)
+            lastDraw = now
+            dirty = false
+        }
+    }
+}
