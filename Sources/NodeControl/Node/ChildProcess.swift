@@ -176,6 +176,10 @@ final class ChildSpawner: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, request.standardOutput, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, request.standardError, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        // Nothing else of ours leaks into the child: a pipe's write end held by
+        // a long-lived node would keep its reader from ever seeing end-of-file,
+        // and BPF descriptors would keep probes attached after a tracer closed.
+        closeInheritedDescriptors(&actions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -205,5 +209,22 @@ final class ChildSpawner: @unchecked Sendable {
             return .failure(NodeError(.spawnFailed("posix_spawn \(setpriv): \(String(cString: strerror(result)))")))
         }
         return .success(pid)
+    }
+}
+
+/// Adds to `actions` the closing of every descriptor above standard error.
+///
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+) does it at
+/// spawn time, atomically; Swift's Glibc module does not export it, so it is
+/// looked up by name. Without it, each descriptor open now is closed one by one.
+private func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+        let closeFrom = unsafeBitCast(symbol, to: CloseFrom.self)
+        if closeFrom(&actions, 3) == 0 { return }
+    }
+    let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    for descriptor in open.compactMap(Int32.init) where descriptor > 2 {
+        posix_spawn_file_actions_addclose(&actions, descriptor)
     }
 }

@@ -136,8 +136,15 @@ final class ServingFixture: @unchecked Sendable {
         }
     }
 
+    /// Asks the fixture to quit and waits for it (bounded; then SIGKILL).
+    /// Polls instead of `waitUntilExit`, which can spin forever when called
+    /// off the thread that launched the process.
     func stop() {
         try? input.fileHandleForWriting.write(contentsOf: Data("quit\n".utf8))
-        process.waitUntilExit()
+        for _ in 0..<1000 where process.isRunning { usleep(10_000) }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            for _ in 0..<500 where process.isRunning { usleep(10_000) }
+        }
     }
 }
