@@ -9,4 +9,5 @@ if [ -z "${TAPYRUSD:-}" ] && ! command -v tapyrusd >/dev/null; then
     echo "ci/test.sh: no tapyrusd found (TAPYRUSD unset, none on PATH): node tests will be skipped"
 fi
 swift build --build-tests
-swift test --skip-build 2>&1 | tee .build/test-output.txt
+# Bounded: a hung test must fail the run, not eat CI's 90 minutes.
+timeout --kill-after=30 1500 swift test --skip-build 2>&1 | tee .build/test-output.txt
