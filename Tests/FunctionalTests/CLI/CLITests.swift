@@ -157,7 +157,13 @@ struct CLITests {
     func closedPipe() throws {
         let copy = try Fixture.privateCopy()
         guard let path = CLI.path else { return }
-        let script = "\"\(path)\" log \"\(copy)\" --duration 20 | head -n 1 & sleep 1; \"\(copy)\" flood 200000 >/dev/null; wait"
+        // Flood only once the log is attached (its banner is on stderr), so a
+        // slow start on a loaded machine cannot make the test miss the events.
+        let script = """
+            err=$(mktemp); "\(path)" log "\(copy)" --duration 20 2>"$err" | head -n 1 &
+            for i in $(seq 1 600); do grep -q Ctrl-C "$err" && break; sleep 0.05; done
+            "\(copy)" flood 200000 >/dev/null; wait; cat "$err" >&2; rm -f "$err"
+            """
         let result = try Fixture.run("/bin/sh", ["-c", script])
         #expect(result.status == 0)
         #expect(result.standardOutput.split(separator: "\n").count == 1)
