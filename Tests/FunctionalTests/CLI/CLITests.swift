@@ -54,27 +54,13 @@ struct CLITests {
         let copy = try Fixture.privateCopy()
         let serving = try ServingFixture(copy: copy)
         defer { serving.stop() }
-        guard let path = CLI.path else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["log", copy, "--pid", "\(serving.pid)", "--json", "--payload-hex=-1", "--count", "15"]
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        // Wait for the attach message before firing.
-        var banner = Data()
-        while !String(decoding: banner, as: UTF8.self).contains("Ctrl-C") {
-            let more = error.fileHandleForReading.availableData
-            if more.isEmpty { break }
-            banner.append(more)
-        }
+        let log = try await ToolProcess(["log", copy, "--pid", "\(serving.pid)", "--json", "--payload-hex=-1", "--count", "15"])
         let fired = try serving.send("catalogue")
         #expect(fired.count == 15)
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        let summary = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let result = try await log.finish()
+        let summary = result.standardError
+        #expect(result.status == 0)
+        let printed = Data(result.standardOutput.utf8)
         let lines = String(decoding: printed, as: UTF8.self).split(separator: "\n")
         try #require(lines.count == 15)
         let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
@@ -125,29 +111,15 @@ struct CLITests {
     }
 
     @Test("log of a process that exits while traced ends cleanly with its summary")
-    func tracedProcessExits() throws {
+    func tracedProcessExits() async throws {
         let copy = try Fixture.privateCopy()
         let serving = try ServingFixture(copy: copy)
-        guard let path = CLI.path else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["log", copy, "--pid", "\(serving.pid)"]
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        var banner = Data()
-        while !String(decoding: banner, as: UTF8.self).contains("Ctrl-C") {
-            let more = error.fileHandleForReading.availableData
-            if more.isEmpty { break }
-            banner.append(more)
-        }
+        let log = try await ToolProcess(["log", copy, "--pid", "\(serving.pid)"])
         let fired = try serving.send("catalogue")
         serving.stop()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let summary = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let result = try await log.finish()
+        let printed = result.standardOutput, summary = result.standardError
+        #expect(result.status == 0)
         #expect(printed.split(separator: "\n").count == fired.count)
         #expect(summary.contains("stopped: process \(serving.pid) exited"))
         #expect(summary.contains("\(fired.count) events printed; \(fired.count) probe hits, \(fired.count) delivered, 0 lost"))

@@ -96,33 +96,20 @@ struct MempoolMonitorFunctionalTests {
 
     @Test("--json prints the added and removed events of a payment as JSON Lines")
     func jsonLines() async throws {
-        let cli = try #require(CLI.path)
+        _ = try #require(CLI.path)
         try await withNode(options: NodeOptions(name: "mempoolmonjson")) { node in
             let pid = try #require(await node.pid)
             let rpc = node.rpc
             let address = try await rpc.getNewAddress()
             try await rpc.generateToAddress(3, address: address)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: cli)
-            process.arguments = ["mempool-monitor", "--pid", "\(pid)", "--json", "--duration", "4"]
-            let output = Pipe(), error = Pipe()
-            process.standardOutput = output
-            process.standardError = error
-            try process.run()
-            var banner = Data()
-            while !String(decoding: banner, as: UTF8.self).contains("Ctrl-C") {
-                let more = error.fileHandleForReading.availableData
-                if more.isEmpty { break }
-                banner.append(more)
-            }
+            let monitor = try await ToolProcess(["mempool-monitor", "--pid", "\(pid)", "--json", "--duration", "4"])
             let txid = try await rpc.sendToAddress(try await rpc.getNewAddress(), amount: .tpc(1))
             let entry = try await rpc.getMempoolEntry(txid)
             let fee = try #require(entry.fees).base.units
             try await rpc.generateToAddress(1, address: address)
-            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let summary = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let result = try await monitor.finish()
+            let printed = result.standardOutput, summary = result.standardError
+            #expect(result.status == 0)
             MonitorSamples.save("mempool-monitor-json", printed + summary)
             #expect(summary.contains(" 0 lost, 0 payloads cut"))
             let records = try printed.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }

@@ -131,29 +131,16 @@ struct P2PMonitorFunctionalTests {
 
     @Test("--json prints one line per message with the peer's id, address and type")
     func jsonLines() async throws {
-        let cli = try #require(CLI.path)
+        _ = try #require(CLI.path)
         try await withNode(options: NodeOptions(name: "p2pmonjson")) { node in
             let pid = try #require(await node.pid)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: cli)
-            process.arguments = ["p2p-monitor", "--pid", "\(pid)", "--json", "--duration", "4"]
-            let output = Pipe(), error = Pipe()
-            process.standardOutput = output
-            process.standardError = error
-            try process.run()
-            var banner = Data()
-            while !String(decoding: banner, as: UTF8.self).contains("Ctrl-C") {
-                let more = error.fileHandleForReading.availableData
-                if more.isEmpty { break }
-                banner.append(more)
-            }
+            let monitor = try await ToolProcess(["p2p-monitor", "--pid", "\(pid)", "--json", "--duration", "4"])
             let peer = try await node.connectRawPeer()
             _ = try await peer.ping(nonce: 42)
             let ours = try #require(try await node.rpc.getPeerInfo().first { $0.inbound })
-            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let summary = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let result = try await monitor.finish()
+            let printed = result.standardOutput, summary = result.standardError
+            #expect(result.status == 0)
             let records = try printed.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
             let inbound = records.filter { $0["direction"] as? String == "inbound" && ($0["peer_id"] as? NSNumber)?.intValue == ours.id }
             let sent = await peer.sent
