@@ -44,7 +44,7 @@ struct P2PLogTests {
             try await nodes.waitForSync()
             let pid = try #require(await receiver.pid)
             let tool = try await ToolProcess(["raw-p2p", "--pid", "\(pid)", "--json"])
-            let amounts = Dictionary(uniqueKeysWithValues: (0..<UInt32(1200)).map { (DevAddress.p2pkh($0), Amount(units: 10_000)) })
+            let amounts = Dictionary(uniqueKeysWithValues: (0..<UInt32(1200)).map { (SyntheticAddress.dev($0), Amount(units: 10_000)) })
             let txid = try await sender.rpc.sendMany(amounts)
             try await nodes.waitForSync(mempools: true)
             let hex = try await sender.rpc.getRawTransactionHex(txid)
@@ -71,31 +71,5 @@ struct P2PLogTests {
             throw error
         }
         await nodes.finish(passed: passed)
-    }
-}
-
-/// Dev-network P2PKH addresses made from chosen hashes, for transactions with many outputs.
-enum DevAddress {
-    /// The address paying to the hash `[index as 4 bytes, 0xa5 × 16]`.
-    static func p2pkh(_ index: UInt32) -> String {
-        let hash = withUnsafeBytes(of: index.bigEndian, Array.init) + Array(repeating: UInt8(0xA5), count: 16)
-        let payload: [UInt8] = [111] + hash
-        let bytes = payload + SHA256.doubleHash(payload).prefix(4)
-        let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
-        var digits: [Int] = []
-        for byte in bytes {
-            var carry = Int(byte)
-            for index in digits.indices {
-                carry += digits[index] << 8
-                digits[index] = carry % 58
-                carry /= 58
-            }
-            while carry > 0 {
-                digits.append(carry % 58)
-                carry /= 58
-            }
-        }
-        let zeros = bytes.prefix { $0 == 0 }.count
-        return String(repeating: "1", count: zeros) + String(digits.reversed().map { alphabet[$0] })
     }
 }
