@@ -24,24 +24,29 @@ let maximumMessageBytes = 0x0200_0000
 
 // MARK: - net
 
-/// `net:inbound_message`: a P2P message received from a peer.
-public struct InboundMessage: CataloguedEvent {
-    public static let tracepoint = Tracepoint("net", "inbound_message", "a P2P message received from a peer", fields: [
-        .int64("peer_id"),
-        .string("peer_address", maxLength: 127),
-        .string("connection_type", maxLength: 31),
-        .string("message_type", maxLength: 31),
-        .uint32("message_size", note: "bytes"),
-        .payload("message", lengthField: "message_size", maxLength: maximumMessageBytes),
-    ])
+/// The arguments both P2P message tracepoints pass.
+public struct P2PMessageFields: Sendable, Hashable {
     public var peerID: Int64
     public var peerAddress: String
     public var connectionType: String
     public var messageType: String
+    /// The payload's size in bytes (without the 24-byte message header).
     public var messageSize: UInt64
     public var message: Payload
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
+    /// The declaration, with the size argument as the tracepoint passes it.
+    static func fields(size: Field) -> [Field] {
+        [
+            .int64("peer_id"),
+            .string("peer_address", maxLength: 127),
+            .string("connection_type", maxLength: 31),
+            .string("message_type", maxLength: 31),
+            size,
+            .payload("message", lengthField: size.name, maxLength: maximumMessageBytes),
+        ]
+    }
+
+    init(_ event: TraceEvent) throws(EventDecodingError) {
         peerID = try event.int64("peer_id")
         peerAddress = try event.string("peer_address")
         connectionType = try event.string("connection_type")
@@ -51,31 +56,24 @@ public struct InboundMessage: CataloguedEvent {
     }
 }
 
-/// `net:outbound_message`: a P2P message sent to a peer.
-public struct OutboundMessage: CataloguedEvent {
-    public static let tracepoint = Tracepoint("net", "outbound_message", "a P2P message sent to a peer", fields: [
-        .int64("peer_id"),
-        .string("peer_address", maxLength: 127),
-        .string("connection_type", maxLength: 31),
-        .string("message_type", maxLength: 31),
-        .uint64("message_size", note: "bytes"),
-        .payload("message", lengthField: "message_size", maxLength: maximumMessageBytes),
-    ])
-    public var peerID: Int64
-    public var peerAddress: String
-    public var connectionType: String
-    public var messageType: String
-    public var messageSize: UInt64
-    public var message: Payload
+/// `net:inbound_message`: a P2P message received from a peer.
+@dynamicMemberLookup
+public struct InboundMessage: CataloguedEvent {
+    public static let tracepoint = Tracepoint("net", "inbound_message", "a P2P message received from a peer",
+                                              fields: P2PMessageFields.fields(size: .uint32("message_size", note: "bytes")))
+    public var fields: P2PMessageFields
+    public init(_ event: TraceEvent) throws(EventDecodingError) { fields = try P2PMessageFields(event) }
+    public subscript<Value>(dynamicMember keyPath: KeyPath<P2PMessageFields, Value>) -> Value { fields[keyPath: keyPath] }
+}
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        peerID = try event.int64("peer_id")
-        peerAddress = try event.string("peer_address")
-        connectionType = try event.string("connection_type")
-        messageType = try event.string("message_type")
-        messageSize = try event.uint64("message_size")
-        message = try event.payload("message")
-    }
+/// `net:outbound_message`: a P2P message sent to a peer.
+@dynamicMemberLookup
+public struct OutboundMessage: CataloguedEvent {
+    public static let tracepoint = Tracepoint("net", "outbound_message", "a P2P message sent to a peer",
+                                              fields: P2PMessageFields.fields(size: .uint64("message_size", note: "bytes")))
+    public var fields: P2PMessageFields
+    public init(_ event: TraceEvent) throws(EventDecodingError) { fields = try P2PMessageFields(event) }
+    public subscript<Value>(dynamicMember keyPath: KeyPath<P2PMessageFields, Value>) -> Value { fields[keyPath: keyPath] }
 }
 
 // MARK: - validation
