@@ -16,33 +16,18 @@ struct MempoolMonitorCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Attach to this tapyrusd process.")
-    var pid: Int32?
-
-    @Option(help: "Attach to every process running this tapyrusd binary (default: $TAPYRUSD, else tapyrusd on PATH).")
-    var tapyrusd: String?
-
-    @Flag(help: "Print JSON Lines of events instead of the screen.")
-    var json = false
-
-    @Option(help: "With --json: stop after this many seconds.")
-    var duration: Double?
+    @OptionGroup var options: ToolTargetOptions
 
     static let probes = [MempoolAdded.tracepoint.probe, MempoolRemoved.tracepoint.probe,
                          MempoolReplaced.tracepoint.probe, MempoolRejected.tracepoint.probe]
 
-    func validate() throws {
-        if pid != nil && tapyrusd != nil { throw ValidationError("give --pid or --tapyrusd, not both") }
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
-    }
-
     func run() async throws {
-        let terminal = json ? nil : try MonitorTerminal(command: "mempool-monitor")
-        let target = try MonitorTarget.resolve(pid: pid, tapyrusd: tapyrusd, probes: Self.probes)
-        let tracer = try target.tracer(probes: Self.probes)
+        let terminal = options.json ? nil : try MonitorTerminal(command: "mempool-monitor")
+        let target = try ToolTarget.resolve(pid: options.pid, binary: options.tapyrusd, required: Self.probes)
+        let tracer = try Tracer(binary: target.binary, pid: target.pid, probes: Self.probes)
         guard let terminal else {
             let formatter = EventFormatter()
-            await runMonitorJSONLines(tracer: tracer, target: target, duration: duration) { formatter.json(for: $0) }
+            await runMonitorJSONLines(tracer: tracer, target: target, duration: options.duration) { formatter.json(for: $0) }
             return
         }
 

@@ -134,72 +134,10 @@ final class MonitorTerminal {
     }
 }
 
-/// The tapyrusd a monitor attaches to: a running process (`--pid`), or a
-/// binary for every process running it (`--tapyrusd`, else `TAPYRUSD`, else
-/// `tapyrusd` on `PATH`).
-struct MonitorTarget {
-    var binary: String
-    var pid: Int32?
-
-    /// Resolves and checks the target: the process exists and runs a binary
-    /// with the `probes` this monitor needs.
-    static func resolve(pid: Int32?, tapyrusd: String?, probes: [ProbeName]) throws -> MonitorTarget {
-        let binary: String
-        let owner: String
-        if let pid {
-            guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else {
-                throw CommandFailure("no process with pid \(pid)")
-            }
-            guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else {
-                throw CommandFailure("cannot read /proc/\(pid)/exe: process \(pid) is gone or not readable")
-            }
-            binary = executable.hasSuffix(" (deleted)") ? "/proc/\(pid)/exe" : executable
-            owner = "process \(pid) runs \(executable), which"
-        } else if let tapyrusd {
-            binary = tapyrusd
-            owner = tapyrusd
-        } else {
-            do {
-                binary = try TapyrusBinaries.locate().tapyrusd
-            } catch {
-                throw CommandFailure("no tapyrusd to attach to: \(error) (give --pid or --tapyrusd)")
-            }
-            owner = binary
-        }
-        let sites: [ProbeSite]
-        do {
-            sites = try ProbeDiscovery.sites(inBinaryAt: binary)
-        } catch .noProbes {
-            throw CommandFailure("\(owner) has no USDT probes: not a tapyrusd built with tracing")
-        } catch {
-            throw CommandFailure(pid == nil ? error.description : "\(owner) is not a tapyrusd with USDT probes (\(error))")
-        }
-        let present = Set(sites.map(\.probe))
-        if let missing = probes.first(where: { !present.contains($0) }) {
-            throw CommandFailure("\(owner) has no probe \(missing): not a tapyrusd built with tracing")
-        }
-        return MonitorTarget(binary: binary, pid: pid)
-    }
-
-    /// Attaches `probes` of the target.
-    func tracer(probes: [ProbeName]) throws -> Tracer {
-        do {
-            return try Tracer(binary: binary, pid: pid, probes: probes)
-        } catch {
-            throw CommandFailure(error.description)
-        }
-    }
-
-    /// "process N" or "every process of PATH".
-    var description: String {
-        pid.map { "tapyrusd process \($0)" } ?? "every process of \(binary)"
-    }
-}
-
 /// Runs a monitor's `--json` mode: one JSON line per event `format` accepts,
 /// until Ctrl-C, `--duration`, the process exiting or a closed pipe; then the
 /// summary on standard error.
-func runMonitorJSONLines(tracer: Tracer, target: MonitorTarget, duration: Double?, format: @escaping @Sendable (TraceEvent) -> String?) async {
+func runMonitorJSONLines(tracer: Tracer, target: ToolTarget, duration: Double?, format: @escaping @Sendable (TraceEvent) -> String?) async {
     Output.ignoreBrokenPipe()
     Output.note("tracing \(target.description); Ctrl-C to stop")
     let stop = StopTrigger()

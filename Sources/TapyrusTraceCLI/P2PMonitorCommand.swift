@@ -16,31 +16,16 @@ struct P2PMonitorCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Attach to this tapyrusd process.")
-    var pid: Int32?
-
-    @Option(help: "Attach to every process running this tapyrusd binary (default: $TAPYRUSD, else tapyrusd on PATH).")
-    var tapyrusd: String?
-
-    @Flag(help: "Print JSON Lines of messages instead of the screen.")
-    var json = false
-
-    @Option(help: "With --json: stop after this many seconds.")
-    var duration: Double?
+    @OptionGroup var options: ToolTargetOptions
 
     static let probes = [InboundMessage.tracepoint.probe, OutboundMessage.tracepoint.probe]
 
-    func validate() throws {
-        if pid != nil && tapyrusd != nil { throw ValidationError("give --pid or --tapyrusd, not both") }
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
-    }
-
     func run() async throws {
-        let terminal = json ? nil : try MonitorTerminal(command: "p2p-monitor")
-        let target = try MonitorTarget.resolve(pid: pid, tapyrusd: tapyrusd, probes: Self.probes)
-        let tracer = try target.tracer(probes: Self.probes)
+        let terminal = options.json ? nil : try MonitorTerminal(command: "p2p-monitor")
+        let target = try ToolTarget.resolve(pid: options.pid, binary: options.tapyrusd, required: Self.probes)
+        let tracer = try Tracer(binary: target.binary, pid: target.pid, probes: Self.probes)
         guard let terminal else {
-            await runMonitorJSONLines(tracer: tracer, target: target, duration: duration) { P2PMonitorRecord($0)?.json }
+            await runMonitorJSONLines(tracer: tracer, target: target, duration: options.duration) { P2PMonitorRecord($0)?.json }
             return
         }
 
