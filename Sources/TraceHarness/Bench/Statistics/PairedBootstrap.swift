@@ -37,26 +37,36 @@ struct PairedBootstrap {
         replicates.medianRatio.reserveCapacity(resamples)
         replicates.ratioOfMedians.reserveCapacity(resamples)
         replicates.totalRatio.reserveCapacity(resamples)
-        var counts = [Int](repeating: 0, count: n)
+        // Raw buffers throughout: this loop is the whole cost of a comparison,
+        // and it must stay fast in debug builds (the tests run it a few
+        // hundred thousand times).
+        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: n)
+        defer { counts.deallocate() }
+        let orders = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3 * n)
+        defer { orders.deallocate() }
+        _ = orders.initialize(from: ratioOrder + baselineOrder + candidateOrder)
+        let ratios = UnsafeBufferPointer(start: orders.baseAddress!, count: n)
+        let baselines = UnsafeBufferPointer(start: orders.baseAddress! + n, count: n)
+        let candidates = UnsafeBufferPointer(start: orders.baseAddress! + 2 * n, count: n)
+        let drawn = UnsafeBufferPointer(counts)
         baseline.withUnsafeBufferPointer { b in
             candidate.withUnsafeBufferPointer { c in
                 logRatios.withUnsafeBufferPointer { d in
-                    counts.withUnsafeMutableBufferPointer { counts in
-                        for _ in 0..<resamples {
-                            for i in 0..<n { counts[i] = 0 }
-                            var sumBaseline = 0.0, sumCandidate = 0.0
-                            for _ in 0..<n {
-                                let i = generator.index(below: n)
-                                counts[i] += 1
-                                sumBaseline += b[i]
-                                sumCandidate += c[i]
-                            }
-                            let counted = UnsafeBufferPointer(counts)
-                            replicates.medianRatio.append(exp(Self.weightedMedian(d, ratioOrder, counted)))
-                            replicates.ratioOfMedians.append(
-                                Self.weightedMedian(c, candidateOrder, counted) / Self.weightedMedian(b, baselineOrder, counted))
-                            replicates.totalRatio.append(sumCandidate / sumBaseline)
+                    for _ in 0..<resamples {
+                        counts.update(repeating: 0)
+                        var sumBaseline = 0.0, sumCandidate = 0.0
+                        var draw = 0
+                        while draw < n {  // (while loops: far faster than iterators unoptimized)
+                            let i = generator.index(below: n)
+                            counts[i] += 1
+                            sumBaseline += b[i]
+                            sumCandidate += c[i]
+                            draw += 1
                         }
+                        replicates.medianRatio.append(exp(Self.weightedMedian(d, ratios, drawn)))
+                        replicates.ratioOfMedians.append(
+                            Self.weightedMedian(c, candidates, drawn) / Self.weightedMedian(b, baselines, drawn))
+                        replicates.totalRatio.append(sumCandidate / sumBaseline)
                     }
                 }
             }
@@ -71,20 +81,22 @@ struct PairedBootstrap {
 
     /// The median of a resample given by `counts` (how often each index was
     /// drawn; they sum to `values.count`), visiting `values` in `order`.
-    private static func weightedMedian(_ values: UnsafeBufferPointer<Double>, _ order: [Int], _ counts: UnsafeBufferPointer<Int>) -> Double {
+    private static func weightedMedian(_ values: UnsafeBufferPointer<Double>, _ order: UnsafeBufferPointer<Int>,
+                                       _ counts: UnsafeBufferPointer<Int>) -> Double {
         let n = values.count
         let lowPosition = (n - 1) / 2, highPosition = n / 2  // 0-based ranks of the middle value(s)
         var seen = 0
         var low = Double.nan
-        return order.withUnsafeBufferPointer { order in
-            for index in order {
-                let drawn = counts[index]
-                if drawn == 0 { continue }
-                seen += drawn
-                if low.isNaN, seen > lowPosition { low = values[index] }
-                if seen > highPosition { return (low + values[index]) / 2 }
-            }
-            return low
+        var k = 0
+        while k < n {
+            let index = order[k]
+            k += 1
+            let drawn = counts[index]
+            if drawn == 0 { continue }
+            seen += drawn
+            if low.isNaN, seen > lowPosition { low = values[index] }
+            if seen > highPosition { return (low + values[index]) / 2 }
         }
+        return low
     }
 }
