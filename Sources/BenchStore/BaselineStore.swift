@@ -449,3 +449,27 @@ extension Machine {
         return Machine(host: info.hostName, cpuModel: cpuModel, cores: info.activeProcessorCount, kernel: kernel)
     }
 }
+
+extension BaselineStore {
+    /// The tables of the open database, by name (for tests and diagnostics).
+    func tableNames() async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        }
+    }
+
+    /// The columns of `table`, in order.
+    func columnNames(_ table: String) async throws -> [String] {
+        try await read { db in try db.columns(in: table).map(\.name) }
+    }
+
+    /// The value of `PRAGMA name` on a reading connection.
+    func pragma(_ name: String) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+
+    /// Runs raw SQL in a write transaction (tests use it to fake other schemas).
+    func execute(sql: String) async throws {
+        try await write { db in try db.execute(sql: sql) }
+    }
+}
