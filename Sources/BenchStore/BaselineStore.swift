@@ -51,6 +51,9 @@ public final class BaselineStore: Sendable {
         // Inspect an existing file with a read-only connection first, so that
         // a foreign, damaged or newer database is refused without a write.
         let size = (try? fileManager.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if exists && size == 0 && isReadOnly {
+            throw BaselineStoreError(.readOnly, "\(path) is empty and \(reason), so its schema cannot be created; make it writable or pass another --db")
+        }
         if exists && size > 0 {
             do {
                 var configuration = Configuration()

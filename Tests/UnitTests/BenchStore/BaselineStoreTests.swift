@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import BenchStore
 
@@ -235,6 +236,42 @@ struct BaselineStoreTests {
         #expect(try bytes(path) == before)
     }
 
+    @Test("an SQLite database of another program is refused, named by its tables, and left byte for byte")
+    func foreignDatabase() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let path = scratch.path()
+        let other = try DatabaseQueue(path: path)
+        try await other.write { db in try db.execute(sql: "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)") }
+        try other.close()
+        let before = try bytes(path)
+        await expectStoreError(.notADatabase, "\(path) is not a tapyrus-trace database (it holds tables photos)") {
+            _ = try BaselineStore(path: path)
+        }
+        #expect(try bytes(path) == before)
+    }
+
+    @Test("an empty read-only file is refused: its schema cannot be created")
+    func emptyReadOnlyFile() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let path = scratch.path()
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0o444]))
+        await expectStoreError(.readOnly, "\(path) is empty and file is read-only") {
+            _ = try BaselineStore(path: path)
+        }
+        #expect(try bytes(path).isEmpty)
+    }
+
+    @Test("this machine describes itself: host, CPU model, cores, kernel")
+    func currentMachine() {
+        let machine = Machine.current()
+        #expect(!machine.host.isEmpty)
+        #expect(!machine.cpuModel.isEmpty)
+        #expect(machine.cores > 0)
+        #expect(machine.kernel.first?.isNumber == true)
+    }
+
     @Test("a database whose header is damaged is refused and left byte for byte")
     func damagedDatabase() async throws {
         let scratch = try Scratch()
@@ -342,7 +379,11 @@ struct BaselineStoreTests {
                 Thread.sleep(forTimeInterval: 1.0)
             }
         }
-        while !started.isSet { try await Task.sleep(for: .milliseconds(5)) }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !started.isSet {
+            try #require(ContinuousClock.now < deadline, "the other writer never took the lock")
+            try await Task.sleep(for: .milliseconds(5))
+        }
         await expectStoreError(.locked, "\(path) is locked by another writer for more than 0.2 s") {
             _ = try await fixture.run(impatient, blocks: 10)
         }
