@@ -47,7 +47,7 @@ let package = Package(
             ]
         ),
         // The benchmark's baselines in SQLite (GRDB over the system libsqlite3),
-        // apart from TraceHarness so that its tests do not build GRDB.
+        // kept apart from TraceHarness so that the harness does not depend on GRDB.
         .target(
             name: "BenchStore",
             dependencies: [
