@@ -8,10 +8,12 @@ let package = Package(
         .executable(name: "tapyrus-trace", targets: ["TapyrusTraceCLI"]),
         .library(name: "TraceHarness", targets: ["TraceHarness"]),
         .library(name: "NodeControl", targets: ["NodeControl"]),
+        .library(name: "BenchStore", targets: ["BenchStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // The one thin layer of C interop: libbpf, libelf and the record layout
@@ -44,6 +46,14 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
+        // The benchmark's baselines in SQLite (GRDB over the system libsqlite3),
+        // kept apart from TraceHarness so that the harness does not depend on GRDB.
+        .target(
+            name: "BenchStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "TapyrusTraceCLI",
             dependencies: [
@@ -54,7 +64,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["TraceHarness", "NodeControl"]
+            dependencies: ["TraceHarness", "NodeControl", "BenchStore"]
         ),
         .testTarget(
             name: "FunctionalTests",
