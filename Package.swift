@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "TraceHarness",
                 "NodeControl",
+                "BenchStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,7 +69,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FunctionalTests",
-            dependencies: ["TraceHarness", "NodeControl"]
+            dependencies: ["TraceHarness", "NodeControl", "BenchStore"]
         ),
     ]
 )

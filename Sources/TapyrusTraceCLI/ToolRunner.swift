@@ -41,7 +41,9 @@ private final class LockedTool<Tool: TraceTool>: @unchecked Sendable {
 /// tool's closing lines and the capture summary (with lost-event counts) on
 /// standard error.
 enum ToolRunner {
-    static func run<Tool: TraceTool>(_ tool: Tool, options: ToolTargetOptions) async throws {
+    /// Returns the tool as it ended and the target it traced.
+    @discardableResult
+    static func run<Tool: TraceTool>(_ tool: Tool, options: ToolTargetOptions) async throws -> (tool: Tool, target: ToolTarget) {
         Output.ignoreBrokenPipe()
         let target = try ToolTarget.resolve(pid: options.pid, binary: options.tapyrusd, required: tool.probes)
         let tracer = try Tracer(binary: target.binary, pid: target.pid, probes: tool.probes)
@@ -62,9 +64,10 @@ enum ToolRunner {
             return true
         }
         guard write(tool.header()), Output.flush() else {
+            let statistics = tracer.statistics()
             tracer.close()
-            Summary.print(tracer.statistics(), reason: "standard output closed", printed: 0)
-            return
+            Summary.print(statistics, reason: "standard output closed", printed: 0)
+            return (tool, target)
         }
 
         let stream = tracer.events()
@@ -105,5 +108,6 @@ enum ToolRunner {
         _ = write(closing)
         Output.flush()
         Summary.print(statistics, reason: reason, printed: consumed)
+        return (locked.with { $0 }, target)
     }
 }

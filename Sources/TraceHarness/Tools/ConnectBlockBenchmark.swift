@@ -36,6 +36,9 @@ public struct ConnectBlockBenchmark: TraceTool {
     public private(set) var interval = Counts()
     /// The heights in range seen so far.
     public private(set) var heights: Set<Int32> = []
+    /// Every block connected in range, in the order connected (for storing
+    /// the run).
+    public private(set) var blocks: [BlockConnected] = []
     /// Block counts per duration bucket (see ``Histogram``).
     public private(set) var durations = Histogram()
     /// When the first block in range began connecting (monotonic ns).
@@ -81,6 +84,7 @@ public struct ConnectBlockBenchmark: TraceTool {
         total.add(block)
         interval.add(block)
         heights.insert(block.height)
+        blocks.append(block)
         durations.record(block.durationMicroseconds / 1000)
         if block.durationMicroseconds >= thresholdMilliseconds * 1000 {
             out.append(slowBlockLine(block))

@@ -1,3 +1,4 @@
+import BenchStore
 import Foundation
 import NodeControl
 import Testing
@@ -26,7 +27,9 @@ struct ConnectBlockTests {
             var hashes: [Int: String] = [:]
             for height in 1...30 { hashes[height] = try await node.rpc.getBlockHash(height: height) }
 
-            let tool = try await ToolProcess(["connectblock", "1", "30", "0", "--tapyrusd", copy])
+            let database = directory.appendingPathComponent("baselines.sqlite").path
+            let tool = try await ToolProcess(["connectblock", "1", "30", "0", "--tapyrusd", copy,
+                                              "--store", database, "--chain", "reindex-30", "--label", "test build"])
             try await node.restart(arguments: ["-reindex"])
             let result = try await tool.finish(timeout: .seconds(120))
             expectCleanSummary(result, reason: "height 30 connected")
@@ -49,6 +52,36 @@ struct ConnectBlockTests {
             // BENCH lines, if the reindex took long enough to print any, count blocks in range only.
             let benched = lines.filter { $0.hasPrefix("BENCH ") }.compactMap { Int($0.split(separator: " ")[1]) }.reduce(0, +)
             #expect(benched == 30)
+
+            // --store: the run, its 30 blocks and the build are in the database.
+            #expect(result.standardError.contains("stored as run 1 in \(database)"))
+            let store = try BaselineStore(path: database)
+            let runs = try await store.runs()
+            try #require(runs.count == 1)
+            #expect(runs[0].run.status == .complete)
+            #expect(runs[0].chain.name == "reindex-30")
+            #expect(runs[0].build.label == "test build")
+            let stored = try await store.blocks(run: try #require(runs[0].run.id))
+            #expect(stored.map(\.height) == Array(1...30))
+            #expect(stored.map(\.hash) == (1...30).map { hashes[$0] ?? "" })
+            #expect(stored.allSatisfy { $0.transactions == 1 && $0.inputs == 1 && $0.durationMicros >= 0 })
+            let digest = try Fixture.run("/usr/bin/sha256sum", [copy]).standardOutput.prefix(64)
+            #expect(runs[0].build.sha256 == String(digest))
         }
+    }
+
+    @Test("--store with a file that is not a database fails at once and leaves the file as it was")
+    func storeIntoBadDatabase() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-database-\(getpid()).sqlite").path
+        let contents = Data(repeating: 0x41, count: 4096)
+        try contents.write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let result = try Fixture.run(try #require(CLI.path), ["connectblock", "1", "2", "0", "--store", file])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("is not a tapyrus-trace database"), "\(result.standardError)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == contents)
+        let orphan = try Fixture.run(try #require(CLI.path), ["connectblock", "1", "2", "0", "--label", "x"])
+        #expect(orphan.status != 0)
+        #expect(orphan.standardError.contains("give --store too"))
     }
 }
