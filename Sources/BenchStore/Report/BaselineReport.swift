@@ -214,7 +214,10 @@ public struct BaselineReport: Sendable, Hashable {
         guard !points.isEmpty else { return Self.empty("builds") }
         let low = points.map { min($0.ciLowMicros, $0.medianMicros) }.min()!
         let high = points.map { max($0.ciHighMicros, $0.medianMicros) }.max()!
-        let y = LinearScale(domain: (min(0, low), high), range: (Self.plotBottom, Self.plotTop), includeZero: true)
+        // Not from zero: the interesting changes are a few percent. Padded so
+        // that the error bars do not touch the frame.
+        let pad = max((high - low) * 0.15, abs(high) * 0.02, 1)
+        let y = LinearScale(domain: (max(0, low - pad), high + pad), range: (Self.plotBottom, Self.plotTop), includeZero: false)
             .withUnit(" µs")
 
         // Builds are spaced evenly in date order (dates are often bunched), and
@@ -224,12 +227,14 @@ public struct BaselineReport: Sendable, Hashable {
         func x(_ i: Int) -> Double {
             points.count > 1 ? Self.plotLeft + inset + Double(i) * step : (Self.plotLeft + Self.plotRight) / 2
         }
-        let every = max(1, Int((Double(points.count) / 10).rounded(.up)))
+        let widest = points.map { Self.textWidth(Self.truncate($0.label, 16)) }.max()!
+        let every = Self.labelStride(labelWidth: max(widest, Self.textWidth("0000-00-00", size: 11)),
+                                     slot: points.count > 1 ? step : .infinity)
 
         var s = Self.svgOpen("Median microseconds per block for each build, over time")
         s += Self.yAxis(y, title: "µs per block (median)")
         s += "<g class=\"axis x\">\n"
-        for (i, p) in points.enumerated() where i % every == 0 || i == points.count - 1 {
+        for (i, p) in points.enumerated() where i % every == 0 {
             let px = Self.fmt(x(i))
             s += "<line class=\"tick\" x1=\"\(px)\" y1=\"\(Self.fmt(Self.plotBottom))\" x2=\"\(px)\" y2=\"\(Self.fmt(Self.plotBottom + 5))\"/>\n"
             s += "<text x=\"\(px)\" y=\"\(Self.fmt(Self.plotBottom + 19))\" text-anchor=\"middle\">\(Self.escape(Self.truncate(p.label, 16)))</text>\n"
@@ -276,7 +281,7 @@ public struct BaselineReport: Sendable, Hashable {
         }
         // The legend, top right inside the plot.
         let lx = Self.plotRight - 230
-        var ly = Self.plotTop + 4.0
+        var ly = Self.plotTop + 10.0
         s += "<g class=\"legend\">\n"
         s += "<rect class=\"legend-box\" x=\"\(Self.fmt(lx - 10))\" y=\"\(Self.fmt(ly - 4))\" width=\"230\" height=\"46\" rx=\"4\"/>\n"
         for (name, cls, data) in series {
@@ -295,7 +300,8 @@ public struct BaselineReport: Sendable, Hashable {
                             includeZero: true, integer: true)
         let slot = (Self.plotRight - Self.plotLeft) / Double(histogram.count)
         let barWidth = max(1, slot * 0.82)
-        let every = max(1, Int((Double(histogram.count) / 12).rounded(.up)))
+        let every = Self.labelStride(
+            labelWidth: histogram.map { Self.textWidth(Self.truncate($0.label, 14)) }.max()!, slot: slot)
 
         var s = Self.svgOpen("Histogram of block durations")
         s += Self.yAxis(y, title: "blocks")
@@ -360,6 +366,17 @@ public struct BaselineReport: Sendable, Hashable {
             }
         }
         return out
+    }
+
+    /// A generous estimate of the width of `text` in pixels at `size` px in a sans-serif font.
+    static func textWidth(_ text: String, size: Double = 12) -> Double {
+        Double(text.count) * size * 0.6
+    }
+
+    /// Label every n-th slot so that labels of `labelWidth` do not overlap.
+    static func labelStride(labelWidth: Double, slot: Double) -> Int {
+        guard slot.isFinite, slot > 0 else { return 1 }
+        return max(1, Int(((labelWidth + 10) / slot).rounded(.up)))
     }
 
     static func truncate(_ text: String, _ length: Int) -> String {
