@@ -90,11 +90,11 @@ struct BaselineCompareCommand: AsyncParsableCommand {
             if !overlap.isEmpty {
                 Output.note("warning: run \(overlap.sorted().map(String.init).joined(separator: ", ")) is on both sides")
             }
+            let baseSide = Side(runs: baselineSide, durations: try await durations(baselineSide, store))
+            let candSide = Side(runs: candidateSide, durations: try await durations(candidateSide, store))
             for summary in baselineSide + candidateSide where summary.run.status != .complete {
                 Output.note("warning: run \(summary.id) is \(Baseline.status(summary.run)); its blocks are compared anyway")
             }
-            let baseSide = Side(runs: baselineSide, durations: try await durations(baselineSide, store))
-            let candSide = Side(runs: candidateSide, durations: try await durations(candidateSide, store))
             let comparison = try RegressionComparison(
                 baseline: baseSide.durations, candidate: candSide.durations,
                 options: ComparisonOptions(thresholdPercent: threshold, alpha: alpha))
