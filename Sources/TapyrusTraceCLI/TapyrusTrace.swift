@@ -15,6 +15,7 @@ struct TapyrusTrace: AsyncParsableCommand {
             ProbesCommand.self, VerifyCommand.self, LogCommand.self, CheckCommand.self, BenchCommand.self,
             P2PLogCommand.self, P2PMonitorCommand.self, RawP2PCommand.self, FlushLogCommand.self,
             UTXOLogCommand.self, CoinSelectionLogCommand.self, MempoolMonitorCommand.self, ConnectBlockCommand.self,
+            BaselineCommand.self,
         ]
     )
 }

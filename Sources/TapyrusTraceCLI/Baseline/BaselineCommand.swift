@@ -1,0 +1,215 @@
+import ArgumentParser
+import BenchStore
+import Foundation
+import TraceHarness
+
+/// `tapyrus-trace baseline`: the stored connectblock runs, their baselines, and regression checks.
+struct BaselineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baseline",
+        abstract: "List, show, export and compare the stored ConnectBlock runs; set baselines.",
+        discussion: """
+            Runs are stored by `tapyrus-trace connectblock --store`. The database \
+            is \(BaselineDatabaseOptions.defaultDescription) unless --db is given. \
+            Errors exit with status 2; `compare` exits 1 on a regression.
+            """,
+        subcommands: [
+            BaselineListCommand.self, BaselineShowCommand.self, BaselineSetCommand.self,
+            BaselineExportCommand.self, BaselineImportCommand.self, BaselineCompareCommand.self,
+        ]
+    )
+}
+
+/// `--db PATH`, shared by every `baseline` subcommand.
+struct BaselineDatabaseOptions: ParsableArguments {
+    static let environmentVariable = "TAPYRUS_TRACE_DB"
+    static let defaultDescription =
+        "$\(environmentVariable) if set, else ~/.local/share/tapyrus-trace/baselines.sqlite (its directory made on demand)"
+
+    @Option(name: .customLong("db"), help: ArgumentHelp(
+        "The baselines database (SQLite). Default: \(defaultDescription).", valueName: "path"))
+    var db: String?
+
+    /// The database path and whether it is the built-in default.
+    var resolved: (path: String, isDefault: Bool) {
+        if let db { return (db, false) }
+        if let fromEnvironment = ProcessInfo.processInfo.environment[Self.environmentVariable], !fromEnvironment.isEmpty {
+            return (fromEnvironment, false)
+        }
+        let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.path
+        return ("\(home)/.local/share/tapyrus-trace/baselines.sqlite", true)
+    }
+
+    var path: String { resolved.path }
+
+    /// Whether the database file exists.
+    var exists: Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// Opens the database. With `mustExist`, a missing file is an error
+    /// rather than a new, empty database.
+    func open(mustExist: Bool) throws -> BaselineStore {
+        let (path, isDefault) = resolved
+        if !FileManager.default.fileExists(atPath: path) {
+            if mustExist {
+                throw CommandFailure("no baselines database at \(path); store runs with `tapyrus-trace connectblock --store \(path)` or pass --db")
+            }
+            if isDefault {
+                let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+                do {
+                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw CommandFailure("cannot create \(directory.path): \((error as NSError).localizedDescription); pass --db")
+                }
+            }
+        }
+        return try BaselineStore(path: path)
+    }
+}
+
+/// Helpers shared by the `baseline` subcommands.
+enum Baseline {
+    /// Runs `body`; an error becomes one line on standard error and exit status 2.
+    static func guarded(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+            Output.flush()
+        } catch let error as ExitCode {
+            Output.flush()
+            throw error
+        } catch let error as CleanExit {
+            throw error
+        } catch {
+            Output.flush()
+            Output.note("Error: \(message(error))")
+            throw ExitCode(2)
+        }
+    }
+
+    static func message(_ error: any Error) -> String {
+        switch error {
+        case let error as BaselineStoreError: error.description
+        case let error as StatisticsError: error.description
+        case let error as CommandFailure: error.description
+        default: (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+        }
+    }
+
+    /// A run or a build, as given on the command line.
+    enum Reference {
+        case run(Int64)
+        case build(String)
+    }
+
+    /// `run:N` and `build:REF` say which; a bare number is a run id if such a
+    /// run exists; anything else names a build (id, label or SHA-256 prefix).
+    static func resolve(_ text: String, in store: BaselineStore) async throws -> Reference {
+        if text.hasPrefix("run:") {
+            guard let id = Int64(text.dropFirst(4)) else { throw CommandFailure("'\(text)': run: must be followed by a run id") }
+            return .run(id)
+        }
+        if text.hasPrefix("build:") { return .build(String(text.dropFirst(6))) }
+        if let id = Int64(text) {
+            if (try? await store.run(id)) != nil { return .run(id) }
+            if (try? await store.build(matching: text)) != nil { return .build(text) }
+            throw CommandFailure("no run or build \(text) in \(store.path); `tapyrus-trace baseline list` shows its runs")
+        }
+        guard !text.isEmpty else { throw CommandFailure("an empty run or build reference; give a run id or a build label, id or SHA-256 prefix") }
+        return .build(text)
+    }
+
+    // MARK: Formatting
+
+    static func buildName(_ build: Build) -> String {
+        if let label = build.label, !label.isEmpty { return label }
+        return String(build.sha256.prefix(12))
+    }
+
+    static func status(_ run: Run) -> String {
+        run.status == .running ? "incomplete" : run.status.rawValue
+    }
+
+    static func date(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    static func describe(_ summary: RunSummary) -> String {
+        "run \(summary.id) (build \(buildName(summary.build)), \(summary.build.version), chain \(summary.chain.name), host \(summary.machine.host), \(date(summary.run.started)))"
+    }
+
+    /// Microseconds, readably: `845 µs`, `12.3 ms`, `4.56 s`.
+    static func duration(_ micros: Double) -> String {
+        if micros < 1_000 { return String(format: "%.0f µs", micros) }
+        if micros < 1_000_000 { return String(format: "%.1f ms", micros / 1_000) }
+        return String(format: "%.2f s", micros / 1_000_000)
+    }
+
+    /// Pads `rows` into left-aligned columns separated by two spaces.
+    static func table(_ rows: [[String]]) -> [String] {
+        guard let width = rows.map(\.count).max() else { return [] }
+        let widths = (0..<width).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+    }
+
+    static func jsonLine<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    // MARK: Block statistics
+
+    /// The `p` quantile of ascending `sorted`, interpolated linearly.
+    static func quantile(_ sorted: [Double], _ p: Double) -> Double {
+        let position = p * Double(sorted.count - 1)
+        let low = Int(position.rounded(.down)), high = min(low + 1, sorted.count - 1)
+        return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
+    }
+
+    /// A run in JSON.
+    struct RunJSON: Codable {
+        struct BuildJSON: Codable { var id: Int64?; var sha256: String; var version: String; var flags: String?; var label: String? }
+        struct MachineJSON: Codable { var id: Int64?; var host: String; var cpuModel: String; var cores: Int; var kernel: String }
+        struct ChainJSON: Codable { var id: Int64?; var name: String; var generatorVersion: String; var blockCount: Int }
+        var id: Int64
+        var uid: String
+        var build: BuildJSON
+        var machine: MachineJSON
+        var chain: ChainJSON
+        var started: Date
+        var wallSeconds: Double?
+        var status: String
+        var incomplete: Bool
+        var baseline: Bool
+        var blocks: Int
+        var totalMicros: Int64
+        var parameters: [String: String]
+        var notes: String
+
+        init(_ s: RunSummary) {
+            id = s.id
+            uid = s.run.uid
+            build = BuildJSON(id: s.build.id, sha256: s.build.sha256, version: s.build.version, flags: s.build.flags, label: s.build.label)
+            machine = MachineJSON(id: s.machine.id, host: s.machine.host, cpuModel: s.machine.cpuModel, cores: s.machine.cores, kernel: s.machine.kernel)
+            chain = ChainJSON(id: s.chain.id, name: s.chain.name, generatorVersion: s.chain.generatorVersion, blockCount: s.chain.blockCount)
+            started = s.run.started
+            wallSeconds = s.run.wallSeconds
+            status = Baseline.status(s.run)
+            incomplete = s.isIncomplete
+            baseline = s.run.isBaseline
+            blocks = s.blockCount
+            totalMicros = s.totalMicros
+            parameters = s.run.parameters
+            notes = s.run.notes
+        }
+    }
+}
