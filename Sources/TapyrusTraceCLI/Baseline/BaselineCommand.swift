@@ -15,7 +15,7 @@ struct BaselineCommand: AsyncParsableCommand {
             """,
         subcommands: [
             BaselineListCommand.self, BaselineShowCommand.self, BaselineSetCommand.self,
-            BaselineExportCommand.self, BaselineImportCommand.self, BaselineCompareCommand.self,
+            BaselineExportCommand.self, BaselineImportCommand.self, BaselineCompareCommand.self, BaselineReportCommand.self,
         ]
     )
 }

@@ -136,6 +136,34 @@ struct BaselineCommandTests {
         #expect(swapped.standardOutput.contains("improvement:"))
     }
 
+    @Test("report writes one self-contained HTML page with every build, both runs' heights and the verdict")
+    func report() async throws {
+        let db = try SyntheticDatabase()
+        let base = try await db.addRun(build: "release", seed: 1)
+        try await db.addRun(build: "release", seed: 2)
+        let slow = try await db.addRun(build: "debug", seed: 3, factor: 1.2)
+        let file = db.directory + "/report.html"
+        let result = try db.baseline(["report", "--baseline", "\(base)", "--candidate", "\(slow)", "--html", file])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("wrote \(file): 2 builds"))
+        #expect(result.standardOutput.contains("regression"))
+        let page = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") || page.hasPrefix("<!doctype html>"))
+        #expect(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"))
+        #expect(page.contains("release") && page.contains("debug") && page.contains("regression"))
+        // 60 heights on each side: one polyline of 60 points per run.
+        let polylines = page.components(separatedBy: "<polyline").dropFirst().map { $0.prefix { $0 != ">" } }
+        let pointCounts = polylines.compactMap { attributes -> Int? in
+            guard let range = attributes.range(of: "points=\"") else { return nil }
+            return attributes[range.upperBound...].prefix { $0 != "\"" }.split(separator: " ").count
+        }
+        #expect(pointCounts.filter { $0 == 60 }.count == 2, "\(pointCounts)")
+
+        let missing = try db.baseline(["report", "--candidate", "\(slow)", "--baseline", "999", "--html", file + ".2"])
+        #expect(missing.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: file + ".2"))
+    }
+
     @Test("by default the candidate is the latest complete run and the baseline the stored one; builds are repetitions")
     func defaultsAndBuilds() async throws {
         let db = try SyntheticDatabase()
