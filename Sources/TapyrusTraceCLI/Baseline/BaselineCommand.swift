@@ -166,15 +166,6 @@ enum Baseline {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    // MARK: Block statistics
-
-    /// The `p` quantile of ascending `sorted`, interpolated linearly.
-    static func quantile(_ sorted: [Double], _ p: Double) -> Double {
-        let position = p * Double(sorted.count - 1)
-        let low = Int(position.rounded(.down)), high = min(low + 1, sorted.count - 1)
-        return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
-    }
-
     /// A run in JSON.
     struct RunJSON: Codable {
         struct BuildJSON: Codable { var id: Int64?; var sha256: String; var version: String; var flags: String?; var label: String? }

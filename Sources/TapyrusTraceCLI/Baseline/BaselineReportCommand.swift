@@ -71,28 +71,11 @@ struct BaselineReportCommand: AsyncParsableCommand {
             }
             let values = Array(durations.medians().values)
             guard !values.isEmpty, let latest = buildRuns.map(\.run.started).max() else { continue }
-            let (median, low, high) = Self.medianWithInterval(values)
+            let median = Descriptive.medianInterval(values)
             points.append(.init(label: Baseline.buildName(buildRuns[0].build), date: latest,
-                                medianMicros: median, ciLowMicros: low, ciHighMicros: high))
+                                medianMicros: median.ratio, ciLowMicros: median.lower, ciHighMicros: median.upper))
         }
         return points.sorted { $0.date < $1.date }
-    }
-
-    /// The median and a seeded percentile-bootstrap 95% interval of it.
-    static func medianWithInterval(_ values: [Double]) -> (Double, Double, Double) {
-        func median(_ sample: [Double]) -> Double {
-            let sorted = sample.sorted()
-            let middle = sorted.count / 2
-            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-        }
-        var generator = Xoshiro256StarStar(seed: 0x7461707972757321)
-        var medians: [Double] = []
-        medians.reserveCapacity(1000)
-        for _ in 0..<1000 {
-            medians.append(median((0..<values.count).map { _ in values[generator.index(below: values.count)] }))
-        }
-        medians.sort()
-        return (median(values), medians[25], medians[974])
     }
 
     static func heights(_ medians: [Int: Double]) -> [BaselineReport.HeightDuration] {

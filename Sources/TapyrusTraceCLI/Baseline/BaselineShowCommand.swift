@@ -1,6 +1,7 @@
 import ArgumentParser
 import BenchStore
 import Foundation
+import TraceHarness
 
 /// `tapyrus-trace baseline show RUN`: one run and a summary of its blocks.
 struct BaselineShowCommand: AsyncParsableCommand {
@@ -42,8 +43,8 @@ struct BaselineShowCommand: AsyncParsableCommand {
             let sorted = blocks.map { Double($0.durationMicros) }.sorted()
             let stats = Summary(
                 count: blocks.count, totalMicros: blocks.reduce(0) { $0 + $1.durationMicros },
-                medianMicros: sorted.isEmpty ? nil : Baseline.quantile(sorted, 0.5),
-                p90Micros: sorted.isEmpty ? nil : Baseline.quantile(sorted, 0.9),
+                medianMicros: sorted.isEmpty ? nil : Descriptive.quantileOfSorted(sorted, 0.5),
+                p90Micros: sorted.isEmpty ? nil : Descriptive.quantileOfSorted(sorted, 0.9),
                 minMicros: blocks.map(\.durationMicros).min(), maxMicros: blocks.map(\.durationMicros).max(),
                 firstHeight: blocks.first?.height, lastHeight: blocks.last?.height)
             let slowest = Array(blocks.sorted { $0.durationMicros > $1.durationMicros }.prefix(5))
