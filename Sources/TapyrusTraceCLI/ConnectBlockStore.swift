@@ -2,52 +2,64 @@ import BenchStore
 import Foundation
 import TraceHarness
 
-/// Stores a connectblock run in the baselines database (`--store`).
+/// Stores ConnectBlock runs in the baselines database (`connectblock --store`
+/// and `bench connectblock`).
 enum ConnectBlockStore {
     /// The database, opened before tracing so that a bad file fails at once.
     static func open(_ path: String) throws -> BaselineStore {
         try BaselineStore(path: path)
     }
 
-    /// Records the build, machine and chain, then the run and its blocks; the
-    /// run is complete only if the end height was connected.
-    /// Returns the run's id.
+    /// Records a `connectblock` run of blocks connected by some traced tapyrusd.
     static func save(
         _ benchmark: ConnectBlockBenchmark, target: ToolTarget, into store: BaselineStore,
         chainName: String, label: String?
     ) async throws -> (run: Int64, complete: Bool) {
-        let identity = try await BuildIdentity.of(binary: target.binary)
-        let build = try await store.recordBuild(Build(sha256: identity.sha256, version: identity.version ?? "unknown", label: label))
-        let machine = try await store.recordMachine(Machine.current())
-        let chain = try await store.recordChain(Chain(
+        let chain = Chain(
             name: chainName, generatorVersion: "external",
             parameters: ["source": "blocks connected by the traced tapyrusd (e.g. -reindex)"],
             blockCount: Int(benchmark.endHeight - benchmark.startHeight + 1)
-        ))
+        )
+        return try await save(
+            benchmark, binary: target.binary, label: label, chain: chain, into: store,
+            parameters: ["binary": target.binary, "pid": target.pid.map { "\($0)" } ?? "all"],
+            wallSeconds: Double(benchmark.tookMilliseconds) / 1000, notes: "tapyrus-trace connectblock"
+        )
+    }
+
+    /// Records the build, machine and chain, then the run and its blocks; the
+    /// run is complete only if the end height was connected and no height in
+    /// range is missing. Returns the run's id.
+    static func save(
+        _ benchmark: ConnectBlockBenchmark, binary: String, label: String?, chain: Chain, into store: BaselineStore,
+        parameters: [String: String], wallSeconds: Double, notes: String
+    ) async throws -> (run: Int64, complete: Bool) {
+        let identity = try await BuildIdentity.of(binary: binary)
+        let build = try await store.recordBuild(Build(sha256: identity.sha256, version: identity.version ?? "unknown", label: label))
+        let machine = try await store.recordMachine(Machine.current())
+        let chain = try await store.recordChain(chain)
         guard let buildID = build.id, let machineID = machine.id, let chainID = chain.id else {
             throw CommandFailure("the baselines database returned a record without an id")
         }
-        let run = try await store.beginRun(
-            build: buildID, machine: machineID, chain: chainID,
-            parameters: [
-                "start_height": "\(benchmark.startHeight)", "end_height": "\(benchmark.endHeight)",
-                "threshold_ms": "\(benchmark.thresholdMilliseconds)", "binary": target.binary,
-                "pid": target.pid.map { "\($0)" } ?? "all",
-            ],
-            notes: "tapyrus-trace connectblock"
-        )
+        var runParameters = parameters
+        runParameters["start_height"] = "\(benchmark.startHeight)"
+        runParameters["end_height"] = "\(benchmark.endHeight)"
+        runParameters["threshold_ms"] = "\(benchmark.thresholdMilliseconds)"
+        let run = try await store.beginRun(build: buildID, machine: machineID, chain: chainID, parameters: runParameters, notes: notes)
         let measurements = benchmark.blocks.map { block in
             BlockMeasurement(height: Int(block.height), hash: block.hash.hex, transactions: Int(block.transactions),
                              inputs: Int(block.inputs), sigops: Int(block.sigops), durationMicros: block.durationMicroseconds)
         }
-        let seconds = Double(benchmark.tookMilliseconds) / 1000
         if !measurements.isEmpty { try await store.appendBlocks(run: run, measurements) }
-        if benchmark.finishedReason != nil && !measurements.isEmpty {
-            try await store.completeRun(run, wallSeconds: seconds)
+        let missing = benchmark.missingHeights
+        if benchmark.finishedReason != nil && !measurements.isEmpty && missing.isEmpty {
+            try await store.completeRun(run, wallSeconds: wallSeconds)
             return (run, true)
         }
-        let reason = measurements.isEmpty ? "no block in range was connected" : "stopped before height \(benchmark.endHeight)"
-        try await store.failRun(run, reason: reason, wallSeconds: seconds)
+        let reason = measurements.isEmpty ? "no block in range was connected"
+            : missing.isEmpty ? "stopped before height \(benchmark.endHeight)"
+            : "heights missing: \(missing.prefix(10).map(String.init).joined(separator: ", "))"
+        try await store.failRun(run, reason: reason, wallSeconds: wallSeconds)
         return (run, false)
     }
 }

@@ -25,8 +25,12 @@ public actor GenesisFactory {
     }
 
     /// Runs `tapyrus-genesis -dev` for `key` and returns the block's hex.
-    public static func make(key: SigningKey, tool: String) async throws -> String {
-        let arguments = ["-dev", "-signblockpubkey=\(key.publicKey)", "-signblockprivatekey=\(key.privateKeyWIF)"]
+    ///
+    /// - Parameter time: the block's time (UNIX seconds); the current time when `nil`.
+    ///   With a fixed time, the same key and tool make the same block every time.
+    public static func make(key: SigningKey, tool: String, time: Int64? = nil) async throws -> String {
+        var arguments = ["-dev", "-signblockpubkey=\(key.publicKey)", "-signblockprivatekey=\(key.privateKeyWIF)"]
+        if let time { arguments.append("-time=\(time)") }
         let output: ProcessRunner.Output
         do {
             output = try await ProcessRunner.run(tool, arguments: arguments)

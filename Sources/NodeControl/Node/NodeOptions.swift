@@ -4,6 +4,12 @@ public struct NodeOptions: Sendable {
     public var name: String = "node"
     /// The aggregate key the genesis block is made for and blocks are signed with.
     public var signingKey: SigningKey = .test
+    /// The genesis block (hex) to start from instead of one made by tapyrus-genesis for
+    /// ``signingKey`` (e.g. a benchmark chain's, whose blocks build on it).
+    public var genesisBlock: String?
+    /// Files copied into the new datadir's `blocks` folder as `blk00000.dat`, `blk00001.dat`, ...
+    /// before the first start; started with `-reindex`, the node connects the blocks they hold.
+    public var blockFiles: [String] = []
     /// Extra `key=value` lines for the `[dev]` section of `tapyrus.conf` (e.g. `("txindex", "1")`).
     public var configOptions: [(key: String, value: String)] = []
     /// Extra command-line arguments (e.g. `["-reindex"]`); replaced by ``TapyrusNode/restart(arguments:)``.

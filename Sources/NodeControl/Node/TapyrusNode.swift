@@ -122,8 +122,14 @@ public actor TapyrusNode {
         let dataDirectory = try makeDataDirectory(name: options.name, parent: options.parentDirectory)
         let networkDirectory = "\(dataDirectory)/\(DevNetwork.dataDirectoryName(networkID: networkID))"
         do {
-            let genesis = try await GenesisFactory.shared.genesisHex(key: options.signingKey, binaries: binaries)
+            let genesis: String
+            if let fixed = options.genesisBlock {
+                genesis = fixed
+            } else {
+                genesis = try await GenesisFactory.shared.genesisHex(key: options.signingKey, binaries: binaries)
+            }
             try write(genesis + "\n", to: "\(dataDirectory)/genesis.dat")
+            try copyBlockFiles(options.blockFiles, into: "\(networkDirectory)/blocks")
             let portsFixed = options.p2pPort != nil || options.rpcPort != nil
             var attempt = 0
             while true {
@@ -186,6 +192,20 @@ public actor TapyrusNode {
             throw NodeError(.setupFailed("cannot make a datadir under \(base): \(String(cString: strerror(errno)))"), node: name)
         }
         return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// Copies `files` into `folder` (made if missing) as `blk00000.dat`, `blk00001.dat`, ...
+    private static func copyBlockFiles(_ files: [String], into folder: String) throws(NodeError) {
+        guard !files.isEmpty else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for (index, file) in files.enumerated() {
+                let name = "blk" + String(repeating: "0", count: max(0, 5 - String(index).count)) + "\(index).dat"
+                try FileManager.default.copyItem(atPath: file, toPath: "\(folder)/\(name)")
+            }
+        } catch {
+            throw NodeError(.setupFailed("cannot copy block files into \(folder): \(error.localizedDescription)"))
+        }
     }
 
     private static func write(_ text: String, to path: String) throws(NodeError) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Synchronization
+import NodeControl
 import TraceHarness
 
 /// `tapyrus-trace bench capture`: the capture pipeline's costs, side by side.
@@ -220,9 +221,3 @@ private struct CaptureBenchReport: Encodable {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
