@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: ConnectBlock on a deterministic chain, tracing overhead, the capture pipeline.",
-        subcommands: [ConnectBlockBenchCommand.self, ChainCommand.self, CaptureBenchCommand.self]
+        subcommands: [ConnectBlockBenchCommand.self, ChainCommand.self, OverheadBenchCommand.self, CaptureBenchCommand.self]
     )
 }

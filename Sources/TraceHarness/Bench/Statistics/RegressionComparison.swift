@@ -26,7 +26,7 @@ public struct RatioEstimate: Sendable, Hashable, Codable {
     public func contains(_ value: Double) -> Bool { lower <= value && value <= upper }
 
     /// `+10.2% (95% CI +8.1% to +12.4%)`.
-    func formatted(level: Double) -> String {
+    public func formatted(level: Double) -> String {
         "\(Self.percent(ratio)) (\(Self.level(level)) CI \(Self.percent(lower)) to \(Self.percent(upper)))"
     }
 

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import NodeControl
+import Synchronization
+import TraceHarness
+
+/// `tapyrus-trace bench overhead`: what attaching probes costs ConnectBlock.
+struct OverheadBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "overhead",
+        abstract: "Measure the tracing overhead: connect a benchmark chain with probes attached and without.",
+        discussion: """
+            Alternates runs without probes and with them (untraced first in odd \
+            repetitions, traced first in even ones), each a -reindex of a fresh \
+            datadir with -debug=bench, and compares ConnectBlock's own per-block \
+            time ("Connect total" in debug.log, measured the same way on both \
+            sides) height by height, with the method of `baseline compare`. \
+            --probes block attaches validation:block_connected (what `bench \
+            connectblock` uses); --probes all attaches every probe of the binary \
+            (UTXO cache probes fire once per coin). Errors exit with status 2.
+            """
+    )
+
+    /// Which probes the traced runs attach.
+    enum ProbeSelection: String, ExpressibleByArgument, CaseIterable {
+        case block, all
+    }
+
+    @Option(help: ArgumentHelp("The tapyrusd measured (default: $TAPYRUSD, else PATH).", valueName: "path"))
+    var tapyrusd: String?
+
+    @Option(help: ArgumentHelp("Probes attached in traced runs: block (validation:block_connected) or all.", valueName: "block|all"))
+    var probes: ProbeSelection = .block
+
+    @Option(help: ArgumentHelp("Runs of each kind.", valueName: "n"))
+    var repetitions: Int = 3
+
+    @Option(help: ArgumentHelp("An overhead smaller than this, in percent, counts as none.", valueName: "pct"))
+    var threshold: Double = 2
+
+    @OptionGroup var reindex: ReindexOptions
+
+    func validate() throws {
+        if !(1...50).contains(repetitions) { throw ValidationError("--repetitions must be between 1 and 50") }
+        if !(threshold >= 0 && threshold < 100) { throw ValidationError("--threshold must be between 0 and 100") }
+    }
+
+    func run() async throws {
+        Output.ignoreBrokenPipe()
+        try await Baseline.guarded {
+            let binaries = try BenchBinaries.locate(tapyrusd)
+            let chain = try await reindex.loadChain(binaries: binaries)
+            var settings = reindex.settings
+            settings.benchLog = true
+            ReindexOptions.printControlled(settings, chain: chain)
+            let attached: [ProbeName] = switch probes {
+            case .block: [BlockConnected.tracepoint.probe]
+            case .all: try ProbeDiscovery.sites(inBinaryAt: binaries.tapyrusd).reduce(into: [ProbeName]()) { names, site in
+                if !names.contains(site.probe) { names.append(site.probe) }
+            }
+            }
+            _ = Output.line("Traced runs attach \(attached.count) probe\(attached.count == 1 ? "" : "s"): \(attached.map(\.description).joined(separator: ", "))")
+            Output.flush()
+
+            var untraced = BlockDurations(), traced = BlockDurations()
+            var untracedWall: [Double] = [], tracedWall: [Double] = []
+            var hits: UInt64 = 0, lost: UInt64 = 0
+            for repetition in 1...repetitions {
+                let order = repetition % 2 == 1 ? [false, true] : [true, false]
+                for isTraced in order {
+                    let events = Atomic<Int>(0)
+                    let run = ChainReindex(chain: chain, binaries: binaries, settings: settings, probes: isTraced ? attached : [])
+                    let outcome = try await run.run { _ in events.add(1, ordering: .relaxed) }
+                    let measured = outcome.benchLogMicroseconds.filter { $0.value > 0 }
+                    guard measured.count >= chain.manifest.blocks / 2 else {
+                        throw CommandFailure("debug.log held ConnectBlock timings for \(measured.count) of \(chain.manifest.blocks) blocks; is -debug=bench supported by this tapyrusd?")
+                    }
+                    let delivered = events.load(ordering: .relaxed)
+                    if isTraced {
+                        traced.add(repetition: measured)
+                        tracedWall.append(outcome.wallSeconds)
+                    } else {
+                        untraced.add(repetition: measured)
+                        untracedWall.append(outcome.wallSeconds)
+                    }
+                    Output.note(String(format: "repetition %d/%d %@: reindex %.2f s, ConnectBlock total %.2f s", repetition, repetitions,
+                                       isTraced ? "traced" : "untraced", outcome.wallSeconds, measured.values.reduce(0, +) / 1e6)
+                                + (isTraced ? ", \(delivered) events" : ""))
+                    if let capture = outcome.capture {
+                        hits += capture.probes.reduce(0) { $0 + $1.hits }
+                        lost += capture.probes.reduce(0) { $0 + $1.lost }
+                    }
+                }
+            }
+            if lost > 0 { Output.note("warning: the traced runs lost \(lost) of \(hits) events") }
+            let comparison = try RegressionComparison(baseline: untraced, candidate: traced,
+                                                      options: ComparisonOptions(thresholdPercent: threshold))
+            let rows = [
+                ["", "untraced", "traced"],
+                ["median ConnectBlock per block", Baseline.duration(comparison.baselineMedianMicroseconds),
+                 Baseline.duration(comparison.candidateMedianMicroseconds)],
+                ["median reindex wall time", String(format: "%.2f s", Descriptive.median(untracedWall)),
+                 String(format: "%.2f s", Descriptive.median(tracedWall))],
+            ]
+            for line in Baseline.table(rows) { _ = Output.line(line) }
+            let level = comparison.options.confidenceLevel
+            _ = Output.line("Probe hits in the traced runs: \(hits) (\(hits / UInt64(repetitions)) per run), \(lost) lost")
+            _ = Output.line("Per-block overhead: \(comparison.effect.formatted(level: level)); total ConnectBlock time: \(comparison.totalTimeRatio.formatted(level: level)); wall time: "
+                            + String(format: "%+.1f%%", (Descriptive.median(tracedWall) / Descriptive.median(untracedWall) - 1) * 100))
+            _ = Output.line("Verdict: \(comparison.description)")
+        }
+    }
+}
