@@ -71,7 +71,7 @@ struct OverheadBenchCommand: AsyncParsableCommand {
                     let events = Atomic<Int>(0)
                     let run = ChainReindex(chain: chain, binaries: binaries, settings: settings, probes: isTraced ? attached : [])
                     let outcome = try await run.run { _ in events.add(1, ordering: .relaxed) }
-                    let measured = outcome.benchLogMicroseconds.filter { $0.value > 0 }
+                    let measured = outcome.benchLogMicroseconds.filter { $0.key >= 1 && $0.value > 0 }
                     guard measured.count >= chain.manifest.blocks / 2 else {
                         throw CommandFailure("debug.log held ConnectBlock timings for \(measured.count) of \(chain.manifest.blocks) blocks; is -debug=bench supported by this tapyrusd?")
                     }

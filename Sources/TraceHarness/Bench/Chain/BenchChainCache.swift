@@ -1,4 +1,5 @@
 import Foundation
+import NodeControl
 
 /// Where generated benchmark chains are kept: one folder per chain, named by
 /// the chain's name and ``BenchChainSpec/cacheKey``, holding `genesis.dat`,
@@ -89,7 +90,20 @@ public struct BenchChainCache: Sendable, Hashable {
         guard digest == manifest.blocksSHA256 else {
             throw .damaged(folder: folder, problem: "\(Self.blocksFileName) has SHA-256 \(digest.prefix(16))…, the manifest says \(manifest.blocksSHA256.prefix(16))…")
         }
+        guard Self.firstRecord(ofFileAt: blocksPath) == Hex.decode(genesis) else {
+            throw .damaged(folder: folder, problem: "\(Self.genesisFileName) is not the first block of \(Self.blocksFileName)")
+        }
         return CachedBenchChain(folder: folder, manifest: manifest, genesisBlock: genesis)
+    }
+
+    /// The block in the first record (magic, little-endian size, block) of a block file.
+    static func firstRecord(ofFileAt path: String) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let header = try? handle.read(upToCount: 8), header.count == 8 else { return nil }
+        let size = header.dropFirst(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+        guard size > 0, size <= 4_000_000, let block = try? handle.read(upToCount: size), block.count == size else { return nil }
+        return Array(block)
     }
 
     /// Every chain folder in the cache with its manifest, unchecked; folders
