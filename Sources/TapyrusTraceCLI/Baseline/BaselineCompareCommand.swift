@@ -77,7 +77,7 @@ struct BaselineCompareCommand: AsyncParsableCommand {
             return "\(pct(e.ratio))  [\(pct(e.lower)), \(pct(e.upper))]"
         }
         var rows: [[String]] = [
-            ["", "value", "\(level) CI"],
+            ["measure", "value", "\(level) CI"],
             ["paired heights", "\(c.pairedHeights)", ""],
             ["median, baseline", Baseline.duration(c.baselineMedianMicroseconds), ""],
             ["median, candidate", Baseline.duration(c.candidateMedianMicroseconds), ""],

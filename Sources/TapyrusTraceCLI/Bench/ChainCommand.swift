@@ -159,6 +159,15 @@ struct ChainVerifyCommand: AsyncParsableCommand {
 
 /// Finds the tapyrusd a bench command runs.
 enum BenchBinaries {
+    /// ``locate(_:)``, then checks that the binary has the probes the benchmark attaches.
+    static func locateTraceable(_ path: String?, probes: [ProbeName]) throws -> TapyrusBinaries {
+        let binaries = try locate(path)
+        if !probes.isEmpty {
+            _ = try ToolTarget.resolve(pid: nil, binary: binaries.tapyrusd, required: probes)
+        }
+        return binaries
+    }
+
     /// `path` with tapyrus-genesis beside it, else `$TAPYRUSD`, else `PATH`.
     static func locate(_ path: String?) throws -> TapyrusBinaries {
         if let path {

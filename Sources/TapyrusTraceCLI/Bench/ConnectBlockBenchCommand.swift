@@ -140,7 +140,9 @@ struct ConnectBlockBenchCommand: AsyncParsableCommand {
     func run() async throws {
         Output.ignoreBrokenPipe()
         try await Baseline.guarded {
-            let builds = try (tapyrusd.isEmpty ? [nil] : tapyrusd.map(Optional.some)).map(BenchBinaries.locate)
+            let builds = try (tapyrusd.isEmpty ? [nil] : tapyrusd.map(Optional.some)).map {
+                try BenchBinaries.locateTraceable($0, probes: [BlockConnected.tracepoint.probe])
+            }
             let store = noStore ? nil : try database.open(mustExist: false)
             let chain = try await reindex.loadChain(binaries: builds[0])
             let tip = Int32(chain.manifest.blocks)

@@ -48,7 +48,7 @@ struct OverheadBenchCommand: AsyncParsableCommand {
     func run() async throws {
         Output.ignoreBrokenPipe()
         try await Baseline.guarded {
-            let binaries = try BenchBinaries.locate(tapyrusd)
+            let binaries = try BenchBinaries.locateTraceable(tapyrusd, probes: [BlockConnected.tracepoint.probe])
             let chain = try await reindex.loadChain(binaries: binaries)
             var settings = reindex.settings
             settings.benchLog = true

@@ -26,8 +26,8 @@ final class ToolProcess: @unchecked Sendable {
     private var error = Data()
     private let readers = DispatchGroup()
 
-    /// Starts `tapyrus-trace arguments…` and waits until it says it is tracing.
-    init(_ arguments: [String], timeout: Duration = .seconds(30)) async throws {
+    /// Starts `tapyrus-trace arguments…` and, with `waitUntilTracing`, waits until it says it is tracing.
+    init(_ arguments: [String], timeout: Duration = .seconds(30), waitUntilTracing: Bool = true) async throws {
         guard let path = CLI.path else { throw FixtureError("tapyrus-trace was not built") }
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -38,7 +38,7 @@ final class ToolProcess: @unchecked Sendable {
         collect(outPipe.fileHandleForReading, toError: false)
         collect(errPipe.fileHandleForReading, toError: true)
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while !standardError.contains("Ctrl-C") {
+        while waitUntilTracing, !standardError.contains("Ctrl-C") {
             if !process.isRunning || ContinuousClock.now > deadline {
                 throw FixtureError("tapyrus-trace \(arguments.joined(separator: " ")) did not start tracing: \(standardError)")
             }
@@ -101,6 +101,11 @@ final class ToolProcess: @unchecked Sendable {
         }
         return result
     }
+}
+
+/// Runs `tapyrus-trace arguments…` to its end without blocking a thread of the test's pool.
+func runTool(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> ToolProcess.Result {
+    try await ToolProcess(arguments, waitUntilTracing: false).finish(timeout: timeout)
 }
 
 /// Starts a dev-mode node for a tool test and finishes it whatever happens.
