@@ -70,9 +70,17 @@ struct ReindexOptions: ParsableArguments {
         return try await cache.load(spec)
     }
 
-    /// Prints what the settings control and what they do not.
-    static func printControlled(_ settings: ReindexSettings, chain: CachedBenchChain) {
+    /// Prints what the settings control and what they do not (one `setup` object with `json`).
+    static func printControlled(_ settings: ReindexSettings, chain: CachedBenchChain, json: Bool = false) {
         let (held, notHeld) = settings.controlled
+        if json {
+            func strings(_ items: [String]) -> String { "[" + items.map(EventFormatter.jsonString).joined(separator: ",") + "]" }
+            let pairs = [("event", "setup"), ("chain", chain.name), ("folder", chain.folder), ("cache_key", chain.manifest.cacheKey),
+                         ("blocks_sha256", chain.manifest.blocksSHA256)].map { "\(EventFormatter.jsonString($0.0)):\(EventFormatter.jsonString($0.1))" }
+            _ = Output.line("{" + (pairs + ["\"controlled\":\(strings(held))", "\"not_controlled\":\(strings(notHeld))"]).joined(separator: ",") + "}")
+            Output.flush()
+            return
+        }
         _ = Output.line("Chain '\(chain.name)' (\(chain.folder)): \(chain.manifest.summary)")
         _ = Output.line("Controlled: " + held.joined(separator: "; "))
         _ = Output.line("Not controlled: " + notHeld.joined(separator: "; "))
@@ -149,7 +157,7 @@ struct ConnectBlockBenchCommand: AsyncParsableCommand {
             let end = to ?? tip
             guard end <= tip else { throw CommandFailure("--to \(end) is beyond the chain's tip, height \(tip)") }
             let settings = reindex.settings
-            ReindexOptions.printControlled(settings, chain: chain)
+            ReindexOptions.printControlled(settings, chain: chain, json: json)
             let chainRecord = Chain(name: chain.name, generatorVersion: chain.manifest.generatorVersion,
                                     parameters: chain.manifest.spec.parameters.merging(
                                         ["cache_key": chain.manifest.cacheKey, "blocks_sha256": chain.manifest.blocksSHA256]) { $1 },
