@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds the CLI in release mode, and
-# checks tapyrusd's tracepoints against the catalogue, then measures the
-# capture pipeline on the USDT fixture.
+# checks tapyrusd's tracepoints against the catalogue, measures the capture
+# pipeline on the USDT fixture, and runs the ConnectBlock benchmark twice on
+# the small deterministic chain, storing both runs in .build/baselines.sqlite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/setup.sh
@@ -13,6 +14,10 @@ tapyrusd=${TAPYRUSD:-$(command -v tapyrusd || true)}
 if [ -n "$tapyrusd" ]; then
     "$cli" verify "$tapyrusd" || echo "(differences above are tapyrusd's; see Known issues in the README)"
     "$cli" bench capture --fixture .build/fixtures/usdt-fixture --tapyrusd "$tapyrusd"
+    export TAPYRUS_TRACE_CHAINS=.build/chains TAPYRUS_TRACE_DB=.build/baselines.sqlite
+    "$cli" bench chain generate small --tapyrusd "$tapyrusd"
+    "$cli" bench connectblock --chain small --tapyrusd "$tapyrusd" --repetitions 2 --threshold-ms 1000 --label main
+    "$cli" baseline list
 else
     echo "no tapyrusd found (TAPYRUSD unset, none on PATH): measuring on the fixture only"
     "$cli" bench capture --fixture .build/fixtures/usdt-fixture
