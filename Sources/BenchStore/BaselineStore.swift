@@ -17,16 +17,22 @@ import GRDB
 public final class BaselineStore: Sendable {
     /// The database file.
     public let path: String
-    /// True when the file or its directory is not writable: writes are refused.
+    /// True when the file or its directory is not writable, or the store was
+    /// opened for reading: writes are refused.
     public let isReadOnly: Bool
     /// How long a write waits for another writer before giving up.
     public let busyTimeout: TimeInterval
     private let readOnlyReason: String
+    private let openedForReading: Bool
     private let pool: DatabasePool
 
     /// Opens (creating it if needed) the database at `path`, migrating its
     /// schema to the newest this build knows.
-    public init(path: String, busyTimeout: TimeInterval = 5) throws {
+    ///
+    /// With `forReading`, an existing database that needs no schema change
+    /// is opened read-only: opening then never takes the write lock, so it
+    /// does not wait for another writer, and every write is refused.
+    public init(path: String, busyTimeout: TimeInterval = 5, forReading: Bool = false) throws {
         self.path = path
         self.busyTimeout = busyTimeout
         let fileManager = FileManager.default
@@ -36,8 +42,12 @@ public final class BaselineStore: Sendable {
             throw BaselineStoreError(.other, "\(path) is a directory; pass the path of a database file")
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if !fileManager.fileExists(atPath: directory) {
+        var directoryIsDirectory: ObjCBool = false
+        if !fileManager.fileExists(atPath: directory, isDirectory: &directoryIsDirectory) {
             throw BaselineStoreError(.other, "cannot create \(path): directory \(directory) does not exist")
+        }
+        if !directoryIsDirectory.boolValue {
+            throw BaselineStoreError(.other, "cannot create \(path): \(directory) is a file, not a directory; pass another --db")
         }
         var reason = ""
         if !Self.isWritable(directory) { reason = "directory \(directory) is read-only" }
@@ -45,13 +55,14 @@ public final class BaselineStore: Sendable {
         if !exists && !reason.isEmpty {
             throw BaselineStoreError(.readOnly, "cannot create \(path): \(reason); make it writable or pass another --db")
         }
-        readOnlyReason = reason
-        isReadOnly = !reason.isEmpty
 
         // Inspect an existing file with a read-only connection first, so that
-        // a foreign, damaged or newer database is refused without a write.
+        // a foreign, damaged or newer database is refused without a write,
+        // and one already migrated is opened without taking the write lock
+        // (readers then never wait for another writer).
         let size = (try? fileManager.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        if exists && size == 0 && isReadOnly {
+        var needsMigration = true
+        if exists && size == 0 && !reason.isEmpty {
             throw BaselineStoreError(.readOnly, "\(path) is empty and \(reason), so its schema cannot be created; make it writable or pass another --db")
         }
         if exists && size > 0 {
@@ -62,13 +73,19 @@ public final class BaselineStore: Sendable {
                 let probe = try DatabaseQueue(path: path, configuration: configuration)
                 let pending = try probe.read { db in try Self.checkSchema(db, path: path) }
                 try probe.close()
-                if pending && isReadOnly {
+                needsMigration = pending
+                if pending && !reason.isEmpty {
                     throw BaselineStoreError(.readOnly, "\(path) needs its schema upgraded but \(reason); make it writable once or pass another --db")
                 }
             } catch {
                 throw BaselineStoreError.map(error, path: path, busyTimeout: busyTimeout, writing: false)
             }
         }
+
+        openedForReading = reason.isEmpty && forReading && exists && !needsMigration
+        if openedForReading { reason = "it was opened for reading only" }
+        readOnlyReason = reason
+        isReadOnly = !reason.isEmpty
 
         var configuration = Configuration()
         configuration.readonly = isReadOnly
@@ -77,7 +94,7 @@ public final class BaselineStore: Sendable {
         configuration.label = "BaselineStore"
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            if !isReadOnly {
+            if !isReadOnly && needsMigration {
                 try Schema.migrator.migrate(pool)
             }
         } catch {
@@ -300,7 +317,8 @@ public final class BaselineStore: Sendable {
 
     func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         if isReadOnly {
-            throw BaselineStoreError(.readOnly, "cannot write \(path): \(readOnlyReason); make it writable or pass another --db")
+            let advice = openedForReading ? "open it without forReading to write" : "make it writable or pass another --db"
+            throw BaselineStoreError(.readOnly, "cannot write \(path): \(readOnlyReason); \(advice)")
         }
         do {
             return try await pool.write(updates)

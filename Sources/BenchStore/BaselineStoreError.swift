@@ -31,7 +31,8 @@ extension BaselineStoreError {
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
             return BaselineStoreError(.notADatabase, "\(path) is not a tapyrus-trace database (\(error.message ?? "file is not a database")); pass another --db or move it away")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return BaselineStoreError(.locked, "\(path) is locked by another writer for more than \(formatSeconds(busyTimeout)) s; try again when the other run has finished")
+            let waited = busyTimeout > 0 ? " for more than \(formatSeconds(busyTimeout)) s" : ""
+            return BaselineStoreError(.locked, "\(path) is locked by another writer\(waited); try again when the other run has finished")
         case .SQLITE_READONLY:
             return BaselineStoreError(.readOnly, "\(path) is read-only (\(error.message ?? "attempt to write a readonly database")); make the file and its directory writable or pass another --db")
         case .SQLITE_CANTOPEN where writing:

@@ -11,6 +11,9 @@ struct BaselineCommand: AsyncParsableCommand {
         discussion: """
             Runs are stored by `tapyrus-trace connectblock --store`. The database \
             is \(BaselineDatabaseOptions.defaultDescription) unless --db is given. \
+            list, show, export, compare and report open it read-only and do not \
+            wait for another process's write transaction; set-baseline and \
+            import wait up to --busy-timeout seconds (5) for the write lock. \
             Errors exit with status 2; `compare` exits 1 on a regression.
             """,
         subcommands: [
@@ -20,41 +23,80 @@ struct BaselineCommand: AsyncParsableCommand {
     )
 }
 
-/// `--db PATH`, shared by every `baseline` subcommand.
+/// `--db PATH` and `--busy-timeout SECONDS`, shared by every `baseline` subcommand.
 struct BaselineDatabaseOptions: ParsableArguments {
     static let environmentVariable = "TAPYRUS_TRACE_DB"
     static let defaultDescription =
         "$\(environmentVariable) if set, else ~/.local/share/tapyrus-trace/baselines.sqlite (its directory made on demand)"
+    static let defaultBusyTimeout: Double = 5
 
     @Option(name: .customLong("db"), help: ArgumentHelp(
         "The baselines database (SQLite). Default: \(defaultDescription).", valueName: "path"))
     var db: String?
 
-    /// The database path and whether it is the built-in default.
-    var resolved: (path: String, isDefault: Bool) {
-        if let db { return (db, false) }
+    @Option(name: .customLong("busy-timeout"), help: ArgumentHelp(
+        "How long to wait for another process holding the database's write lock before failing, in seconds (0 fails at once).",
+        valueName: "seconds"))
+    var busyTimeout: Double = defaultBusyTimeout
+
+    /// Where the database path came from.
+    enum Source {
+        case option, environment, builtIn
+    }
+
+    /// The database path and where it came from.
+    var resolved: (path: String, source: Source) {
+        if let db { return (db, .option) }
         if let fromEnvironment = ProcessInfo.processInfo.environment[Self.environmentVariable], !fromEnvironment.isEmpty {
-            return (fromEnvironment, false)
+            return (fromEnvironment, .environment)
         }
         let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? FileManager.default.homeDirectoryForCurrentUser.path
-        return ("\(home)/.local/share/tapyrus-trace/baselines.sqlite", true)
+        return ("\(home)/.local/share/tapyrus-trace/baselines.sqlite", .builtIn)
     }
 
     var path: String { resolved.path }
 
-    /// Whether the database file exists.
-    var exists: Bool { FileManager.default.fileExists(atPath: path) }
+    /// Checks the options that the parser cannot: an empty --db, a bad --busy-timeout.
+    func check() throws {
+        if db?.isEmpty == true {
+            throw CommandFailure("--db is empty; give the path of a baselines database file")
+        }
+        if !(busyTimeout >= 0 && busyTimeout.isFinite) {
+            throw CommandFailure("--busy-timeout must be a number of seconds, 0 or more (5 is the default)")
+        }
+    }
+
+    /// Whether the database file exists. A path given by --db or
+    /// $TAPYRUS_TRACE_DB whose directory does not exist is an error rather
+    /// than an empty database: it is a mistyped path.
+    func exists() throws -> Bool {
+        try check()
+        let (path, source) = resolved
+        if FileManager.default.fileExists(atPath: path) { return true }
+        if source != .builtIn {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+                throw failure("\(path): directory \(directory) does not exist; check the path or pass another --db", source)
+            }
+            if !isDirectory.boolValue {
+                throw failure("\(path): \(directory) is a file, not a directory; check the path or pass another --db", source)
+            }
+        }
+        return false
+    }
 
     /// Opens the database. With `mustExist`, a missing file is an error
-    /// rather than a new, empty database.
-    func open(mustExist: Bool) throws -> BaselineStore {
-        let (path, isDefault) = resolved
-        if !FileManager.default.fileExists(atPath: path) {
+    /// rather than a new, empty database; with `forReading`, opening takes no
+    /// write lock (see ``BaselineStore/init(path:busyTimeout:forReading:)``).
+    func open(mustExist: Bool, forReading: Bool = false) throws -> BaselineStore {
+        let (path, source) = resolved
+        if try !exists() {
             if mustExist {
-                throw CommandFailure("no baselines database at \(path); store runs with `tapyrus-trace connectblock --store \(path)` or pass --db")
+                throw failure("no baselines database at \(path); store runs with `tapyrus-trace connectblock --store \(path)` or pass --db", source)
             }
-            if isDefault {
+            if source == .builtIn {
                 let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
                 do {
                     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -63,7 +105,18 @@ struct BaselineDatabaseOptions: ParsableArguments {
                 }
             }
         }
-        return try BaselineStore(path: path)
+        do {
+            return try BaselineStore(path: path, busyTimeout: busyTimeout, forReading: forReading)
+        } catch var error as BaselineStoreError {
+            if source == .environment { error.description += Self.fromEnvironment }
+            throw error
+        }
+    }
+
+    private static let fromEnvironment = " (the path is $\(environmentVariable))"
+
+    private func failure(_ message: String, _ source: Source) -> CommandFailure {
+        CommandFailure(source == .environment ? message + Self.fromEnvironment : message)
     }
 }
 
@@ -86,8 +139,27 @@ enum Baseline {
         }
     }
 
+    /// Refuses, before any work, an output file that cannot be written: no
+    /// name, a directory, or a directory that does not exist.
+    static func checkOutputFile(_ file: String) throws {
+        guard !file.isEmpty else { throw CommandFailure("an empty output file name; give the path of the file to write") }
+        let fileManager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fileManager.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CommandFailure("cannot write \(file): it is a directory; give the path of a file")
+        }
+        let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        if !fileManager.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            throw CommandFailure("cannot write \(file): directory \(directory) does not exist")
+        }
+        if !isDirectory.boolValue {
+            throw CommandFailure("cannot write \(file): \(directory) is a file, not a directory")
+        }
+    }
+
     static func message(_ error: any Error) -> String {
         switch error {
+        case let error as BaselineStoreError where error.kind == .locked: error.description + ", or raise --busy-timeout"
         case let error as BaselineStoreError: error.description
         case let error as StatisticsError: error.description
         case let error as CommandFailure: error.description

@@ -49,7 +49,7 @@ struct BaselineCompareCommand: AsyncParsableCommand {
     func run() async throws {
         var regression = false
         try await Baseline.guarded {
-            let store = try database.open(mustExist: true)
+            let store = try database.open(mustExist: true, forReading: true)
             let (baseSide, candSide, comparison) = try await selection.compare(in: store)
             regression = comparison.verdict == .regression
             if json {

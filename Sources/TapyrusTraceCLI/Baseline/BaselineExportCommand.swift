@@ -17,7 +17,8 @@ struct BaselineExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Baseline.guarded {
-            let store = try database.open(mustExist: true)
+            try Baseline.checkOutputFile(file)
+            let store = try database.open(mustExist: true, forReading: true)
             let document = try await store.export()
             let url = URL(fileURLWithPath: file)
             do {

@@ -23,6 +23,10 @@ struct BaselineImportCommand: AsyncParsableCommand {
     func run() async throws {
         try await Baseline.guarded {
             let url = URL(fileURLWithPath: file)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw CommandFailure("cannot read \(file): it is a directory; give a file written by `tapyrus-trace baseline export`")
+            }
             guard FileManager.default.isReadableFile(atPath: file) else {
                 throw CommandFailure("cannot read \(file): no such readable file")
             }

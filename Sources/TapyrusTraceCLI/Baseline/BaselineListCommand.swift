@@ -22,11 +22,11 @@ struct BaselineListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Baseline.guarded {
-            if !database.exists {
+            if try !database.exists() {
                 if json { Output.line("[]") } else { Output.line("no runs: no baselines database at \(database.path) yet") }
                 return
             }
-            let store = try database.open(mustExist: true)
+            let store = try database.open(mustExist: true, forReading: true)
             let runs = try await store.runs()
             if json {
                 Output.line(try Baseline.jsonLine(runs.map(Baseline.RunJSON.init)))

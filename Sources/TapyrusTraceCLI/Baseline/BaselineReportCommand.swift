@@ -26,7 +26,8 @@ struct BaselineReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Baseline.guarded {
-            let store = try database.open(mustExist: true)
+            try Baseline.checkOutputFile(html)
+            let store = try database.open(mustExist: true, forReading: true)
             let (baseline, candidate, comparison) = try await selection.compare(in: store)
             let first = candidate.first
             let builds = try await buildPoints(store, chain: first.run.chainId, machine: first.run.machineId)

@@ -37,7 +37,7 @@ struct BaselineShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Baseline.guarded {
-            let store = try database.open(mustExist: true)
+            let store = try database.open(mustExist: true, forReading: true)
             let summary = try await store.run(run)
             let blocks = try await store.blocks(run: run)
             let sorted = blocks.map { Double($0.durationMicros) }.sorted()

@@ -393,6 +393,56 @@ struct BaselineStoreTests {
         #expect(try await contents(of: path) == before)
     }
 
+    @Test("a store opened for reading does not wait for a writer holding the lock, and refuses writes; the writer's change stays invisible")
+    func readerDoesNotWaitForWriter() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let path = scratch.path()
+        let store = try BaselineStore(path: path)
+        let fixture = try await Fixture(store)
+        let id = try await fixture.run(store, blocks: 50)
+        try store.close()
+        let before = try await contents(of: path)
+
+        // Another connection holds the write lock, with an uncommitted change,
+        // the write-ahead log empty (as the sqlite3 shell leaves it): a
+        // connection opened for writing would need the lock to set it up.
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let holder = try DatabaseQueue(path: path, configuration: configuration)
+        try await holder.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            try db.execute(sql: "DELETE FROM blocks")
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int == 0)
+        let started = ContinuousClock.now
+        let reader = try BaselineStore(path: path, busyTimeout: 2, forReading: true)
+        #expect(reader.isReadOnly)
+        #expect(try await reader.blocks(run: id).count == 50)
+        #expect(try await reader.runs().count == 1)
+        #expect(ContinuousClock.now - started < .seconds(1.5), "the reader waited for the writer")
+        await expectStoreError(.readOnly, "cannot write \(path): it was opened for reading only") {
+            try await reader.setBaseline(run: id)
+        }
+        // A writer waits for the lock, and gives up after its busy timeout.
+        await expectStoreError(.locked, "\(path) is locked by another writer for more than 0.2 s") {
+            let writer = try BaselineStore(path: path, busyTimeout: 0.2)
+            defer { try? writer.close() }
+            try await writer.setBaseline(run: id)
+        }
+        try await holder.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        try holder.close()
+        try reader.close()
+        #expect(try await contents(of: path) == before)
+
+        // A new database is still created, writable, when opened for reading.
+        let fresh = try BaselineStore(path: scratch.path("fresh.sqlite"), forReading: true)
+        defer { try? fresh.close() }
+        #expect(!fresh.isReadOnly)
+        #expect(try await fresh.schemaVersion() == 1)
+    }
+
     @Test("an unknown run or build is a one-line error that changes nothing")
     func unknownRunAndBuild() async throws {
         let scratch = try Scratch()
