@@ -67,6 +67,7 @@ public struct BenchChainSpec: Sendable, Hashable, Codable {
         try check((1...5_000).contains(maxTransactionsPerBlock), "transactions per block must be between 1 and 5000")
         try check((1...1_000).contains(keyCount), "keys must be between 1 and 1000")
         try check(genesisTime > 0 && blockInterval > 0, "times must be positive")
+        try check(blockInterval <= 86_400 && genesisTime < 4_000_000_000, "the block interval must be at most a day and the genesis time before 2096")
     }
 
     /// The parameters as text, for the manifest and the baselines database.
