@@ -212,7 +212,7 @@ struct ConnectBlockBenchCommand: AsyncParsableCommand {
         ticker.cancel()
         let closing = tool.withLock { $0.tick(monotonicNanoseconds: DispatchTime.now().uptimeNanoseconds) + $0.finish() }
         for line in closing { _ = Output.line(line) }
-        if !json { _ = Output.line("Reindex wall time \(String(format: "%.2f", outcome.wallSeconds)) s (node start to tip).") }
+        if !json { _ = Output.line("Reindex wall time \(String(format: "%.2f", outcome.wallSeconds)) s (fresh datadir to tip, block file copy included).") }
         Output.flush()
         if let capture = outcome.capture, capture.probes.contains(where: { $0.lost > 0 }) {
             Output.note("warning: the capture lost events: \(capture.probes.map { "\($0.probe) lost \($0.lost)" }.joined(separator: ", "))")

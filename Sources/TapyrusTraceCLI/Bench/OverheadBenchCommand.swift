@@ -75,7 +75,7 @@ struct OverheadBenchCommand: AsyncParsableCommand {
                     guard measured.count >= chain.manifest.blocks / 2 else {
                         throw CommandFailure("debug.log held ConnectBlock timings for \(measured.count) of \(chain.manifest.blocks) blocks; is -debug=bench supported by this tapyrusd?")
                     }
-                    let delivered = events.load(ordering: .relaxed)
+                    let delivered = events.load(ordering: .relaxed)  // shutdown's events included
                     if isTraced {
                         traced.add(repetition: measured)
                         tracedWall.append(outcome.wallSeconds)

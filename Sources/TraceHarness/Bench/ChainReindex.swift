@@ -80,12 +80,13 @@ public struct ReindexOutcome: Sendable {
     public var pid: Int32
     /// The height it reached (the chain's tip).
     public var tipHeight: Int
-    /// Seconds from starting the measured node to its tip reaching the chain's tip.
+    /// Seconds from making the measured node's datadir (the block file copy included) to its tip reaching the chain's tip.
     public var wallSeconds: Double
     /// ConnectBlock's own time per height, microseconds, from `-debug=bench`'s
     /// `Connect total` lines (empty unless ``ReindexSettings/benchLog``).
     public var benchLogMicroseconds: [Int: Double]
-    /// The capture's counters, when probes were attached.
+    /// The capture's counters when the tip was reached (before the node's
+    /// shutdown), when probes were attached.
     public var capture: CaptureStatistics?
 }
 
@@ -186,6 +187,7 @@ public struct ChainReindex: Sendable {
             gate.open(for: pid)
             let reached = try await waitForTip(node: node, tip: tip, clock: clock, phase: "the measured \(settings.mode.rawValue)")
             let wall = (reached - started).seconds
+            // The counters cover connecting the chain, not the shutdown's flush.
             await tracer?.drain()
             let capture = tracer?.statistics()
             try await node.stop()

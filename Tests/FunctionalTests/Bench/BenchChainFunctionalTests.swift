@@ -147,6 +147,50 @@ struct BenchChainFunctionalTests {
         }
     }
 
+    @Test("--from and --to limit the heights measured and stored; --to beyond the tip is an error")
+    func heightRange() async throws {
+        let chain = try await SharedBenchChain.shared.tiny()
+        let folder = try TemporaryFolder("bench-range")
+        let database = "\(folder.path)/baselines.sqlite"
+        let cache = SharedBenchChain.shared.cache.root
+        let result = try await runTool(["bench", "connectblock", "--chain", "tiny", "--cache", cache, "--db", database,
+                                        "--from", "5", "--to", "10", "--threshold-ms", "0"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("Took ") && result.standardOutput.contains("between height 5 and 10"))
+        #expect(!result.standardOutput.contains("Block 4 (") && !result.standardOutput.contains("Block 11 ("))
+        let store = try BaselineStore(path: database)
+        defer { try? store.close() }
+        let run = try #require(try await store.runs().first)
+        #expect(run.run.status == .complete)
+        #expect(try await store.blocks(run: run.id).map(\.hash) == chain.manifest.blockList[4...9].map(\.hash))
+
+        let beyond = try await runTool(["bench", "connectblock", "--chain", "tiny", "--cache", cache, "--db", database, "--to", "17"])
+        expectBenchFailure(beyond, "--to 17 is beyond the chain's tip, height 16")
+    }
+
+    @Test("bench overhead compares untraced and traced runs: one block_connected hit per block, more with every probe")
+    func overhead() async throws {
+        let chain = try await SharedBenchChain.shared.tiny()
+        let cache = SharedBenchChain.shared.cache.root
+        let block = try await runTool(["bench", "overhead", "--chain", "tiny", "--cache", cache, "--repetitions", "1"])
+        #expect(block.status == 0, "\(block.standardError)")
+        #expect(block.standardOutput.contains("Traced runs attach 1 probe: validation:block_connected"))
+        #expect(block.standardOutput.contains("Probe hits in the traced runs: \(chain.manifest.blocks) (\(chain.manifest.blocks) per run), 0 lost"),
+                "\(block.standardOutput)")
+        #expect(block.standardOutput.contains("Per-block overhead: "))
+        #expect(block.standardOutput.contains("Verdict: "))
+        #expect(block.standardOutput.contains("[\(chain.manifest.blocks) heights paired"), "\(block.standardOutput)")
+
+        let all = try await runTool(["bench", "overhead", "--chain", "tiny", "--cache", cache, "--repetitions", "1", "--probes", "all"])
+        #expect(all.status == 0, "\(all.standardError)")
+        #expect(all.standardOutput.contains("Traced runs attach 15 probes"), "\(all.standardOutput)")
+        // Every coin added and spent fires a UTXO cache probe.
+        let hits = all.standardOutput.split(separator: "\n").first { $0.hasPrefix("Probe hits in the traced runs: ") }
+            .flatMap { Int($0.dropFirst("Probe hits in the traced runs: ".count).prefix { $0.isNumber }) }
+        // Connecting the chain fires exactly one add per output, one spend per input and one block_connected per block.
+        #expect(hits == chain.manifest.inputs + chain.manifest.outputs + chain.manifest.blocks, "\(all.standardOutput)")
+    }
+
     @Test("reindex-chainstate measures only the restarted node: every height once, with the chain's hashes")
     func reindexChainstate() async throws {
         let chain = try await SharedBenchChain.shared.tiny()
