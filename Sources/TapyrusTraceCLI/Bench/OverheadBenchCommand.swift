@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import NodeControl
-import Synchronization
 import TraceHarness
 
 /// `tapyrus-trace bench overhead`: what attaching probes costs ConnectBlock.
@@ -64,18 +63,16 @@ struct OverheadBenchCommand: AsyncParsableCommand {
 
             var untraced = BlockDurations(), traced = BlockDurations()
             var untracedWall: [Double] = [], tracedWall: [Double] = []
-            var hits: UInt64 = 0, lost: UInt64 = 0
+            var events = 0, lost: UInt64 = 0
             for repetition in 1...repetitions {
                 let order = repetition % 2 == 1 ? [false, true] : [true, false]
                 for isTraced in order {
-                    let events = Atomic<Int>(0)
                     let run = ChainReindex(chain: chain, binaries: binaries, settings: settings, probes: isTraced ? attached : [])
-                    let outcome = try await run.run { _ in events.add(1, ordering: .relaxed) }
+                    let outcome = try await run.run()
                     let measured = outcome.benchLogMicroseconds.filter { $0.key >= 1 && $0.value > 0 }
                     guard measured.count >= chain.manifest.blocks / 2 else {
                         throw CommandFailure("debug.log held ConnectBlock timings for \(measured.count) of \(chain.manifest.blocks) blocks; is -debug=bench supported by this tapyrusd?")
                     }
-                    let delivered = events.load(ordering: .relaxed)  // shutdown's events included
                     if isTraced {
                         traced.add(repetition: measured)
                         tracedWall.append(outcome.wallSeconds)
@@ -85,14 +82,14 @@ struct OverheadBenchCommand: AsyncParsableCommand {
                     }
                     Output.note(String(format: "repetition %d/%d %@: reindex %.2f s, ConnectBlock total %.2f s", repetition, repetitions,
                                        isTraced ? "traced" : "untraced", outcome.wallSeconds, measured.values.reduce(0, +) / 1e6)
-                                + (isTraced ? ", \(delivered) events" : ""))
-                    if let capture = outcome.capture {
-                        hits += capture.probes.reduce(0) { $0 + $1.hits }
-                        lost += capture.probes.reduce(0) { $0 + $1.lost }
+                                + (isTraced ? ", \(outcome.nodeEvents) events" : ""))
+                    if isTraced {
+                        events += outcome.nodeEvents
+                        lost += outcome.capture?.probes.reduce(0) { $0 + $1.lost } ?? 0
                     }
                 }
             }
-            if lost > 0 { Output.note("warning: the traced runs lost \(lost) of \(hits) events") }
+            if lost > 0 { Output.note("warning: the capture lost \(lost) events during the traced runs") }
             let comparison = try RegressionComparison(baseline: untraced, candidate: traced,
                                                       options: ComparisonOptions(thresholdPercent: threshold))
             let rows = [
@@ -104,7 +101,7 @@ struct OverheadBenchCommand: AsyncParsableCommand {
             ]
             for line in Baseline.table(rows) { _ = Output.line(line) }
             let level = comparison.options.confidenceLevel
-            _ = Output.line("Probe hits in the traced runs: \(hits) (\(hits / UInt64(repetitions)) per run), \(lost) lost")
+            _ = Output.line("Events from the measured node in the traced runs: \(events) (\(events / repetitions) per run), \(lost) lost")
             _ = Output.line("Per-block overhead: \(comparison.effect.formatted(level: level)); total ConnectBlock time: \(comparison.totalTimeRatio.formatted(level: level)); wall time: "
                             + String(format: "%+.1f%%", (Descriptive.median(tracedWall) / Descriptive.median(untracedWall) - 1) * 100))
             _ = Output.line("Verdict: \(comparison.description)")

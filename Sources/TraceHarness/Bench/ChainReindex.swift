@@ -85,8 +85,11 @@ public struct ReindexOutcome: Sendable {
     /// ConnectBlock's own time per height, microseconds, from `-debug=bench`'s
     /// `Connect total` lines (empty unless ``ReindexSettings/benchLog``).
     public var benchLogMicroseconds: [Int: Double]
-    /// The capture's counters when the tip was reached (before the node's
-    /// shutdown), when probes were attached.
+    /// The measured node's events captured until its tip was reached (its
+    /// shutdown's excluded).
+    public var nodeEvents: Int
+    /// The capture's counters when the tip was reached, when probes were
+    /// attached: of every process running the binary, not only the measured node.
     public var capture: CaptureStatistics?
 }
 
@@ -115,6 +118,7 @@ public struct ChainReindex: Sendable {
         struct State {
             var pid: Int32?
             var held: [TraceEvent] = []
+            var passed = 0
         }
 
         let state = Mutex(State())
@@ -125,14 +129,23 @@ public struct ChainReindex: Sendable {
         func receive(_ event: TraceEvent) {
             state.withLock { state in
                 guard let pid = state.pid else { return state.held.append(event) }
-                if event.pid == pid { forward(event) }
+                if event.pid == pid {
+                    state.passed += 1
+                    forward(event)
+                }
             }
         }
+
+        /// Events passed on so far.
+        var passed: Int { state.withLock { $0.passed } }
 
         func open(for pid: Int32) {
             state.withLock { state in
                 state.pid = pid
-                for event in state.held where event.pid == pid { forward(event) }
+                for event in state.held where event.pid == pid {
+                    state.passed += 1
+                    forward(event)
+                }
                 state.held = []
             }
         }
@@ -187,13 +200,15 @@ public struct ChainReindex: Sendable {
             gate.open(for: pid)
             let reached = try await waitForTip(node: node, tip: tip, clock: clock, phase: "the measured \(settings.mode.rawValue)")
             let wall = (reached - started).seconds
-            // The counters cover connecting the chain, not the shutdown's flush.
+            // The counts cover connecting the chain, not the shutdown's flush.
             await tracer?.drain()
             let capture = tracer?.statistics()
+            let nodeEvents = gate.passed
             try await node.stop()
             let benchLog = settings.benchLog ? BenchLog.connectTotals(inLogAt: node.debugLogPath) : [:]
             await node.finish(passed: true)
-            return ReindexOutcome(pid: pid, tipHeight: tip, wallSeconds: wall, benchLogMicroseconds: benchLog, capture: capture)
+            return ReindexOutcome(pid: pid, tipHeight: tip, wallSeconds: wall, benchLogMicroseconds: benchLog,
+                                  nodeEvents: nodeEvents, capture: capture)
         } catch {
             await node.finish(passed: false)
             throw error

@@ -175,7 +175,7 @@ struct BenchChainFunctionalTests {
         let block = try await runTool(["bench", "overhead", "--chain", "tiny", "--cache", cache, "--repetitions", "1"])
         #expect(block.status == 0, "\(block.standardError)")
         #expect(block.standardOutput.contains("Traced runs attach 1 probe: validation:block_connected"))
-        #expect(block.standardOutput.contains("Probe hits in the traced runs: \(chain.manifest.blocks) (\(chain.manifest.blocks) per run), 0 lost"),
+        #expect(block.standardOutput.contains("Events from the measured node in the traced runs: \(chain.manifest.blocks) (\(chain.manifest.blocks) per run), 0 lost"),
                 "\(block.standardOutput)")
         #expect(block.standardOutput.contains("Per-block overhead: "))
         #expect(block.standardOutput.contains("Verdict: "))
@@ -185,8 +185,9 @@ struct BenchChainFunctionalTests {
         #expect(all.status == 0, "\(all.standardError)")
         #expect(all.standardOutput.contains("Traced runs attach 15 probes"), "\(all.standardOutput)")
         // Every coin added and spent fires a UTXO cache probe.
-        let hits = all.standardOutput.split(separator: "\n").first { $0.hasPrefix("Probe hits in the traced runs: ") }
-            .flatMap { Int($0.dropFirst("Probe hits in the traced runs: ".count).prefix { $0.isNumber }) }
+        let prefix = "Events from the measured node in the traced runs: "
+        let hits = all.standardOutput.split(separator: "\n").first { $0.hasPrefix(prefix) }
+            .flatMap { Int($0.dropFirst(prefix.count).prefix { $0.isNumber }) }
         // Connecting the chain fires exactly one add per output, one spend per input and one block_connected per block.
         #expect(hits == chain.manifest.inputs + chain.manifest.outputs + chain.manifest.blocks, "\(all.standardOutput)")
     }
