@@ -168,7 +168,7 @@ public struct BaselineReport: Sendable, Hashable {
     // MARK: - Charts
 
     private static let width = 960.0, height = 360.0
-    private static let margin = (top: 28.0, right: 24.0, bottom: 56.0, left: 76.0)
+    private static let margin = (top: 28.0, right: 24.0, bottom: 56.0, left: 100.0)
     private static var plotLeft: Double { margin.left }
     private static var plotRight: Double { width - margin.right }
     private static var plotTop: Double { margin.top }
@@ -192,7 +192,7 @@ public struct BaselineReport: Sendable, Hashable {
             s += "<text x=\"\(fmt(plotLeft - 8))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(escape(scale.label(tick)))</text>\n"
         }
         let midY = (plotTop + plotBottom) / 2
-        s += "<text class=\"axis-title\" transform=\"translate(18 \(fmt(midY))) rotate(-90)\" text-anchor=\"middle\">\(escape(title))</text>\n"
+        s += "<text class=\"axis-title\" transform=\"translate(16 \(fmt(midY))) rotate(-90)\" text-anchor=\"middle\">\(escape(title))</text>\n"
         s += "<line class=\"domain\" x1=\"\(fmt(plotLeft))\" y1=\"\(fmt(plotTop))\" x2=\"\(fmt(plotLeft))\" y2=\"\(fmt(plotBottom))\"/>\n"
         s += "<line class=\"domain\" x1=\"\(fmt(plotLeft))\" y1=\"\(fmt(plotBottom))\" x2=\"\(fmt(plotRight))\" y2=\"\(fmt(plotBottom))\"/>\n"
         return s + "</g>\n"
@@ -284,10 +284,11 @@ public struct BaselineReport: Sendable, Hashable {
         var ly = Self.plotTop + 10.0
         s += "<g class=\"legend\">\n"
         s += "<rect class=\"legend-box\" x=\"\(Self.fmt(lx - 10))\" y=\"\(Self.fmt(ly - 4))\" width=\"230\" height=\"46\" rx=\"4\"/>\n"
-        for (name, cls, data) in series {
+        // Roles, not names: the caption above names the runs, and names would be cut.
+        for (_, cls, data) in series {
             ly += 8
             s += "<line class=\"swatch \(cls)\" x1=\"\(Self.fmt(lx))\" y1=\"\(Self.fmt(ly))\" x2=\"\(Self.fmt(lx + 22))\" y2=\"\(Self.fmt(ly))\"/>\n"
-            s += "<text x=\"\(Self.fmt(lx + 30))\" y=\"\(Self.fmt(ly + 4))\">\(Self.escape(Self.truncate(name, 24))) (\(data.count) blocks)</text>\n"
+            s += "<text x=\"\(Self.fmt(lx + 30))\" y=\"\(Self.fmt(ly + 4))\">\(cls) (\(data.count) blocks)</text>\n"
             ly += 12
         }
         return s + "</g>\n</svg>\n"
