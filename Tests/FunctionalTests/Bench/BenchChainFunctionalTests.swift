@@ -10,12 +10,25 @@ actor SharedBenchChain {
     static let shared = SharedBenchChain()
 
     private var made: Task<CachedBenchChain, Error>?
+    /// `<tmp>/tapyrus-trace-test-chains-<pid>`; folders of test processes that
+    /// are gone are removed when the first test asks for the chain.
     let cache = BenchChainCache(root: FileManager.default.temporaryDirectory
-        .appendingPathComponent("bench-chains-\(UUID().uuidString.prefix(8))").path)
+        .appendingPathComponent("\(SharedBenchChain.folderPrefix)\(getpid())").path)
+
+    static let folderPrefix = "tapyrus-trace-test-chains-"
+
+    private static func removeFoldersOfGoneProcesses() {
+        let temporary = FileManager.default.temporaryDirectory.path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix(folderPrefix) {
+            guard let pid = Int32(name.dropFirst(folderPrefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: "\(temporary)/\(name)")
+        }
+    }
 
     /// The cached tiny chain.
     func tiny() async throws -> CachedBenchChain {
         if made == nil {
+            Self.removeFoldersOfGoneProcesses()
             let cache = cache
             made = Task {
                 guard let binaries = tapyrusBinaries else { throw FixtureError("no tapyrusd") }

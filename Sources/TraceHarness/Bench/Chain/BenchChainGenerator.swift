@@ -214,33 +214,27 @@ public struct BenchChainGenerator: Sendable {
             let inputCount = min(pool.count, inputRange.lowerBound + random.index(below: inputRange.count))
             var outputCount = outputRange.lowerBound + random.index(below: outputRange.count)
             var coins = (0..<inputCount).map { _ in take() }
-            var transaction = RawTransaction(inputs: [], outputs: [])
-            func fee(_ outputs: Int) -> Int64 {
-                let sized = RawTransaction(inputs: transaction.inputs,
-                                           outputs: Array(repeating: RawTransaction.Output(value: 0, script: scripts[0]), count: outputs))
-                return Int64(sized.estimatedSignedSize) * Self.feePerByte
-            }
             func total() -> Int64 { coins.reduce(Int64(0)) { $0 + $1.value } }
-            transaction.inputs = coins.map { RawTransaction.Input(txid: $0.txid, vout: $0.vout) }
+            func size(_ outputs: Int) -> Int { RawTransaction.estimatedSignedSize(inputs: coins.count, outputs: outputs) }
+            func available(_ outputs: Int) -> Int64 { total() - Int64(size(outputs)) * Self.feePerByte }
             // Too little value for one output: spend more coins (small coins get consolidated).
-            while total() - fee(1) < Self.minimumOutput, coins.count < 60, !pool.isEmpty {
+            while available(1) < Self.minimumOutput, coins.count < 60, !pool.isEmpty {
                 coins.append(take())
-                transaction.inputs = coins.map { RawTransaction.Input(txid: $0.txid, vout: $0.vout) }
             }
-            while outputCount > 1, (total() - fee(outputCount)) / Int64(outputCount) < Self.minimumOutput { outputCount -= 1 }
-            let available = total() - fee(outputCount)
-            let size = RawTransaction(inputs: transaction.inputs,
-                                      outputs: Array(repeating: RawTransaction.Output(value: 0, script: scripts[0]), count: outputCount)).estimatedSignedSize
-            guard available >= Self.minimumOutput, bytes + size <= Self.blockBudgetBytes else {
+            while outputCount > 1, available(outputCount) / Int64(outputCount) < Self.minimumOutput { outputCount -= 1 }
+            guard available(outputCount) >= Self.minimumOutput, bytes + size(outputCount) <= Self.blockBudgetBytes else {
                 pool.append(contentsOf: coins)
                 break
             }
-            let each = available / Int64(outputCount)
+            let value = available(outputCount)
+            let each = value / Int64(outputCount)
             let outputKeys = (0..<outputCount).map { _ in random.index(below: spec.keyCount) }
-            transaction.outputs = outputKeys.enumerated().map { index, key in
-                RawTransaction.Output(value: index == 0 ? available - each * Int64(outputCount - 1) : each, script: scripts[key])
-            }
-            bytes += size
+            let transaction = RawTransaction(
+                inputs: coins.map { RawTransaction.Input(txid: $0.txid, vout: $0.vout) },
+                outputs: outputKeys.enumerated().map { index, key in
+                    RawTransaction.Output(value: index == 0 ? value - each * Int64(outputCount - 1) : each, script: scripts[key])
+                })
+            bytes += size(outputCount)
             planned.append(PlannedTransaction(transaction: transaction, keys: coins.map(\.key), outputKeys: outputKeys))
         }
         return planned
