@@ -181,6 +181,35 @@ struct BenchChainFunctionalTests {
         expectBenchFailure(beyond, "--to 17 is beyond the chain's tip, height 16")
     }
 
+    @Test("--generate makes a missing chain first; the mode, cache size, threads and page-cache drop are stored with the run")
+    func settingsAreRecorded() async throws {
+        let chain = try await SharedBenchChain.shared.tiny()
+        let folder = try TemporaryFolder("bench-settings")
+        let database = "\(folder.path)/baselines.sqlite"
+        let result = try await runTool(["bench", "connectblock", "--chain", "tiny", "--cache", "\(folder.path)/chains", "--generate",
+                                        "--db", database, "--mode", "reindex-chainstate", "--dbcache", "64", "--par", "2",
+                                        "--drop-page-cache", "--datadir-parent", folder.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardError.contains("making chain 'tiny'"))
+        #expect(result.standardOutput.contains("-reindex-chainstate after an untimed -reindex import"))
+        #expect(result.standardOutput.contains("the page cache dropped before each run"))
+        #expect(result.standardOutput.contains("a fresh datadir under \(folder.path)"))
+        let made = BenchChainCache(root: "\(folder.path)/chains").folder(for: chain.manifest.spec)
+        #expect(FileManager.default.contentsEqual(atPath: "\(made)/blocks.dat", andPath: chain.blocksPath))
+
+        let store = try BaselineStore(path: database)
+        defer { try? store.close() }
+        let run = try #require(try await store.runs().first)
+        #expect(run.run.status == .complete)
+        #expect(run.run.parameters["mode"] == "reindex-chainstate")
+        #expect(run.run.parameters["dbcache_mib"] == "64" && run.run.parameters["par"] == "2")
+        #expect(run.run.parameters["page_cache_dropped"] == "true")
+        #expect(try await store.blocks(run: run.id).map(\.hash) == chain.manifest.blockList.map(\.hash))
+        // The run's datadir was removed; only the chain cache and the database remain.
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("tapyrus-trace-") }
+        #expect(left.isEmpty, "\(left)")
+    }
+
     @Test("bench overhead compares untraced and traced runs: one block_connected hit per block, more with every probe")
     func overhead() async throws {
         let chain = try await SharedBenchChain.shared.tiny()
