@@ -38,6 +38,9 @@ struct LogCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many events.")
     var count: Int?
 
+    @Flag(help: "Trace the probes that can be attached and name the others (e.g. RIP-relative operands), instead of failing.")
+    var skipUnattachable = false
+
     func validate() throws {
         for probe in probes where ProbeName(probe) == nil {
             throw ValidationError("'\(probe)' is not a probe name of the form provider:name")
@@ -47,11 +50,28 @@ struct LogCommand: AsyncParsableCommand {
         if payloadHex < -1 { throw ValidationError("--payload-hex must be -1 (all), 0 or a byte count") }
     }
 
+    /// A failed attach, with the flag that would trace the other probes.
+    private static func withHint(_ error: any Error, skipping: Bool) -> any Error {
+        if !skipping, let tracerError = error as? TracerError, case .attachFailed = tracerError {
+            return CommandFailure("\(tracerError); pass --skip-unattachable to trace the other probes")
+        }
+        return error
+    }
+
     func run() async throws {
         Output.ignoreBrokenPipe()
         var options = Tracer.Options()
         options.rawPointeeBytes = rawPointee
-        let tracer = try Tracer(binary: binary, pid: pid, probes: probes.isEmpty ? nil : probes.compactMap(ProbeName.init), options: options)
+        options.skipUnattachableProbes = skipUnattachable
+        let tracer: Tracer
+        do {
+            tracer = try Tracer(binary: binary, pid: pid, probes: probes.isEmpty ? nil : probes.compactMap(ProbeName.init), options: options)
+        } catch {
+            throw Self.withHint(error, skipping: skipUnattachable)
+        }
+        for skipped in tracer.skipped {
+            Output.note("warning: not attached: \(skipped)")
+        }
         let siteCount = tracer.probes.reduce(0) { $0 + $1.sites.count }
         Output.note("tracing \(tracer.probes.count) probes (\(siteCount) sites) of \(binary)\(pid.map { " in process \($0)" } ?? ""); Ctrl-C to stop")
 

@@ -52,7 +52,8 @@ struct ProbesCommand: ParsableCommand {
                     let name = tracepoint.flatMap { index < $0.fields.count ? $0.fields[index].name : nil } ?? "arg\(index)"
                     let sign = spec.isSigned ? "signed" : "unsigned"
                     let text = "    \(index) \(name)".padding(toLength: 26, withPad: " ", startingAt: 0)
-                    guard Output.line("\(text) \(spec.text.padding(toLength: 20, withPad: " ", startingAt: 0)) \(spec.size)-byte \(sign), \(Self.describe(spec.operand))") else { return }
+                    let warning = spec.isInstructionPointerRelative ? " (RIP-relative: libbpf 1.1 cannot attach this probe)" : ""
+                    guard Output.line("\(text) \(spec.text.padding(toLength: 20, withPad: " ", startingAt: 0)) \(spec.size)-byte \(sign), \(Self.describe(spec.operand))\(warning)") else { return }
                 }
             }
         }

@@ -105,7 +105,6 @@ final class LibbpfResources: @unchecked Sendable {
         }
         guard let link else {
             let reason = Self.reason(errno)
-            destroy()
             if let pid, kill(pid, 0) != 0 { throw .noSuchProcess(pid) }
             throw .attachFailed(probe, reason)
         }
@@ -144,7 +143,8 @@ final class LibbpfResources: @unchecked Sendable {
 
     /// errno's text, with libbpf's own last message when it said something.
     static func reason(_ error: Int32) -> String {
-        let message = String(cString: tt_last_libbpf_message())
+        var message = Substring(String(cString: tt_last_libbpf_message()))
+        while message.hasPrefix("libbpf: ") { message = message.dropFirst("libbpf: ".count) }
         let system = String(cString: strerror(error))
         return message.isEmpty ? system : "\(system) (libbpf: \(message))"
     }

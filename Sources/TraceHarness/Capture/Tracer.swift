@@ -33,6 +33,10 @@ public final class Tracer: Sendable {
         /// uprobe alone (benchmarks only: no events arrive, hits are not
         /// counted).
         public var attachEmptyProgram = false
+        /// Attach what can be attached and list the rest in ``Tracer/skipped``
+        /// (e.g. a probe with an operand libbpf cannot read), instead of failing
+        /// as a whole. It still fails when no probe could be attached.
+        public var skipUnattachableProbes = false
 
         public init() {}
     }
@@ -51,6 +55,9 @@ public final class Tracer: Sendable {
     /// The process traced, or nil for every process running the binary.
     public let pid: Int32?
     public let probes: [AttachedProbe]
+    /// Probes that could not be attached, with
+    /// ``Options/skipUnattachableProbes``; empty otherwise.
+    public let skipped: [SkippedProbe]
 
     private let resources: LibbpfResources
     private let hub: EventHub
@@ -125,13 +132,30 @@ public final class Tracer: Sendable {
         for (probe, decoded) in zip(attached, decoderProbes) {
             try resources.setLayout(decoded.layout.abi, cookie: probe.cookie)
         }
+        var kept: [AttachedProbe] = []
+        var skipped: [SkippedProbe] = []
         for probe in attached {
-            try resources.attach(binary: binary, pid: pid, probe: probe.probe, cookie: probe.cookie)
+            do throws(TracerError) {
+                try resources.attach(binary: binary, pid: pid, probe: probe.probe, cookie: probe.cookie)
+                kept.append(probe)
+            } catch {
+                if options.skipUnattachableProbes, case let .attachFailed(name, reason) = error {
+                    skipped.append(SkippedProbe(probe: name, reason: reason))
+                    continue
+                }
+                resources.destroy()
+                throw error
+            }
+        }
+        if kept.isEmpty, !skipped.isEmpty {
+            resources.destroy()
+            throw .nothingAttached(skipped)
         }
 
         self.binary = binary
         self.pid = pid
-        self.probes = attached
+        self.probes = kept
+        self.skipped = skipped
         self.resources = resources
         self.hub = EventHub()
         let decoder = RecordDecoder(probes: decoderProbes, monotonicToEpochOffset: Self.monotonicToEpochOffset())
@@ -198,6 +222,19 @@ public final class Tracer: Sendable {
     }
 }
 
+/// A probe a ``Tracer`` could not attach, and why.
+public struct SkippedProbe: Sendable, Hashable, CustomStringConvertible {
+    public var probe: ProbeName
+    public var reason: String
+
+    public init(probe: ProbeName, reason: String) {
+        self.probe = probe
+        self.reason = reason
+    }
+
+    public var description: String { "\(probe): \(reason)" }
+}
+
 /// What went wrong while setting up a capture.
 public enum TracerError: Error, Sendable, CustomStringConvertible {
     case discovery(ProbeDiscoveryError)
@@ -208,6 +245,8 @@ public enum TracerError: Error, Sendable, CustomStringConvertible {
     case layout(CaptureLayoutError)
     case loadFailed(String)
     case attachFailed(ProbeName, String)
+    /// With ``Tracer/Options/skipUnattachableProbes``, every probe failed.
+    case nothingAttached([SkippedProbe])
     case readerFailed(String)
 
     public var description: String {
@@ -228,6 +267,8 @@ public enum TracerError: Error, Sendable, CustomStringConvertible {
             "cannot load the eBPF capture program: \(reason)"
         case .attachFailed(let probe, let reason):
             "cannot attach to \(probe): \(reason)"
+        case .nothingAttached(let skipped):
+            "no probe could be attached: " + skipped.map(\.description).joined(separator: "; ")
         case .readerFailed(let reason):
             "cannot read the ring buffer: \(reason)"
         }

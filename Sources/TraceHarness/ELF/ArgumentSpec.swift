@@ -25,6 +25,14 @@ public struct ArgumentSpec: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
+    /// Whether the operand is addressed relative to the instruction pointer
+    /// (`counter(%rip)`, a global variable), which libbpf 1.1's USDT support
+    /// cannot read: a probe with such an argument cannot be attached.
+    public var isInstructionPointerRelative: Bool {
+        if case let .memory(_, _, base, _, _) = operand, let base, ["rip", "eip"].contains(base) { return true }
+        return false
+    }
+
     /// Parses one spec such as `-8@-3512(%rbp)`.
     public init(parsing text: String) throws(ArgumentSpecError) {
         self.text = text
