@@ -10,6 +10,16 @@ import PackagePlugin
 /// one definition both sides compile.
 @main
 struct BPFCompilerPlugin: BuildToolPlugin {
+    /// libbpf's name for the host architecture (`__TARGET_ARCH_…`, which
+    /// selects the `pt_regs` layout) and Debian's multiarch include folder.
+    #if arch(x86_64)
+    static let (targetArchitecture, multiarch) = ("x86", "x86_64-linux-gnu")
+    #elseif arch(arm64)
+    static let (targetArchitecture, multiarch) = ("arm64", "aarch64-linux-gnu")
+    #else
+    #error("the eBPF capture program is built for x86_64 and arm64 hosts only")
+    #endif
+
     func createBuildCommands(context: PluginContext, target: Target) async throws -> [Command] {
         guard let sourceTarget = target as? SourceModuleTarget else { return [] }
         let source = sourceTarget.directoryURL.appending(path: "Capture/BPF/capture.bpf.c")
@@ -25,8 +35,8 @@ struct BPFCompilerPlugin: BuildToolPlugin {
                 arguments: [
                     swiftSource.path(), "captureProgramObjectBase64", clang.path(),
                     "-target", "bpf", "-mcpu=v3", "-O2", "-g",
-                    "-D__TARGET_ARCH_x86",
-                    "-I/usr/include/x86_64-linux-gnu",
+                    "-D__TARGET_ARCH_\(Self.targetArchitecture)",
+                    "-I/usr/include/\(Self.multiarch)",
                     "-I", shimHeaders.path(),
                     "-c", source.path(),
                 ],
