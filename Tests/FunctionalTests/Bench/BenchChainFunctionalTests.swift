@@ -17,18 +17,10 @@ actor SharedBenchChain {
 
     static let folderPrefix = "tapyrus-trace-test-chains-"
 
-    private static func removeFoldersOfGoneProcesses() {
-        let temporary = FileManager.default.temporaryDirectory.path
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix(folderPrefix) {
-            guard let pid = Int32(name.dropFirst(folderPrefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            try? FileManager.default.removeItem(atPath: "\(temporary)/\(name)")
-        }
-    }
-
     /// The cached tiny chain.
     func tiny() async throws -> CachedBenchChain {
         if made == nil {
-            Self.removeFoldersOfGoneProcesses()
+            Fixture.removeLeftovers(prefix: Self.folderPrefix)
             let cache = cache
             made = Task {
                 guard let binaries = tapyrusBinaries else { throw FixtureError("no tapyrusd") }
@@ -315,9 +307,11 @@ struct BenchChainFunctionalTests {
         manifest.blocksFileBytes = file.count
         manifest.blocksSHA256 = SHA256.hash([UInt8](file)).map { String(format: "%02x", $0) }.joined()
         try BenchChainCache.encoder.encode(manifest).write(to: URL(fileURLWithPath: "\(copy)/manifest.json"))
+        // The failed run's datadir is kept for inspection: here, inside a folder the test removes.
         let stalled = try await runTool(["bench", "connectblock", "--chain", "tiny", "--cache", gapCache.path, "--db", database,
-                                         "--stall-timeout", "3"])
+                                         "--stall-timeout", "3", "--datadir-parent", gapCache.path])
         expectBenchFailure(stalled, "tapyrusd did not connect the benchmark chain: the tip stayed at height 4 of 16 for 3 s")
+        expectBenchFailure(stalled, "datadir kept: \(gapCache.path)/tapyrus-trace-bench-tiny-")
 
         // A program that is not tapyrusd: no probes to attach.
         let fake = try TemporaryFolder("bench-fake-tapyrusd")

@@ -6,7 +6,7 @@ import TraceHarness
 /// (a RIP-relative argument) cannot.
 enum RIPRelativeFixture {
     static let built: Result<String, FixtureError> = {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("tapyrus-trace-riprel-\(getpid())").path
+        let output = Fixture.buildDirectory.appendingPathComponent("usdt-riprel").path
         let source = Fixture.packageRoot.appendingPathComponent("fixtures/usdt-riprel.c").path
         do {
             let result = try Fixture.run("/usr/bin/env", ["cc", "-O2", "-o", output, source])

@@ -9,12 +9,24 @@ enum Fixture {
         .deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    private static let buildDirectory: URL = {
+    /// `<tmp>/tapyrus-trace-fixture-<pid>`: this test process's compiled
+    /// programs; the folders of test processes that are gone are removed.
+    static let buildDirectory: URL = {
+        removeLeftovers(prefix: "tapyrus-trace-fixture-")
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("tapyrus-trace-fixture-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }()
+
+    /// Removes `<tmp>/<prefix><pid>` entries whose process no longer exists.
+    static func removeLeftovers(prefix: String) {
+        let temporary = FileManager.default.temporaryDirectory.path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: "\(temporary)/\(name)")
+        }
+    }
 
     /// The compiled fixture, or why it could not be built.
     static let built: Result<String, FixtureError> = {
