@@ -21,7 +21,7 @@ enum ConnectBlockStore {
             blockCount: Int(benchmark.endHeight - benchmark.startHeight + 1)
         )
         return try await save(
-            benchmark, binary: target.binary, label: label, chain: chain, into: store,
+            benchmark, build: try await BuildIdentity.of(binary: target.binary), label: label, chain: chain, into: store,
             parameters: ["binary": target.binary, "pid": target.pid.map { "\($0)" } ?? "all"],
             wallSeconds: Double(benchmark.tookMilliseconds) / 1000, notes: "tapyrus-trace connectblock"
         )
@@ -31,10 +31,9 @@ enum ConnectBlockStore {
     /// run is complete only if the end height was connected and no height in
     /// range is missing. Returns the run's id.
     static func save(
-        _ benchmark: ConnectBlockBenchmark, binary: String, label: String?, chain: Chain, into store: BaselineStore,
+        _ benchmark: ConnectBlockBenchmark, build identity: BuildIdentity, label: String?, chain: Chain, into store: BaselineStore,
         parameters: [String: String], wallSeconds: Double, notes: String
     ) async throws -> (run: Int64, complete: Bool) {
-        let identity = try await BuildIdentity.of(binary: binary)
         let build = try await store.recordBuild(Build(sha256: identity.sha256, version: identity.version ?? "unknown", label: label))
         let machine = try await store.recordMachine(Machine.current())
         let chain = try await store.recordChain(chain)

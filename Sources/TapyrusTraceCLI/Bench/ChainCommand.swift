@@ -106,8 +106,9 @@ struct ChainListCommand: AsyncParsableCommand {
             let cache = cacheOptions.cache
             _ = Output.line("cache: \(cache.root)")
             var rows = [["NAME", "KEY", "BLOCKS", "MAX TX/BLOCK", "SEED", "CACHED"]]
+            let entries = cache.entries()
             for spec in BenchChainSpec.presets {
-                let manifest = cache.entries().first { $0.folder == cache.folder(for: spec) }?.manifest
+                let manifest = entries.first { $0.folder == cache.folder(for: spec) }?.manifest
                 rows.append([spec.name, spec.cacheKey, "\(spec.blocks)", "\(spec.maxTransactionsPerBlock)", "\(spec.seed)",
                              manifest.map { "yes: \($0.transactions) tx, \($0.inputs) inputs, \(ByteCount.text($0.blocksFileBytes)), made in \(String(format: "%.0f", $0.generationSeconds)) s" } ?? "no"])
             }

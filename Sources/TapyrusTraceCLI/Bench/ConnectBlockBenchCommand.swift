@@ -152,6 +152,11 @@ struct ConnectBlockBenchCommand: AsyncParsableCommand {
                 try BenchBinaries.locateTraceable($0, probes: [BlockConnected.tracepoint.probe])
             }
             let store = noStore ? nil : try database.open(mustExist: false)
+            // Hashing a tapyrusd takes a moment: once per build, not once per run.
+            var identities: [BuildIdentity] = []
+            if store != nil {
+                for binaries in builds { identities.append(try await BuildIdentity.of(binary: binaries.tapyrusd)) }
+            }
             let chain = try await reindex.loadChain(binaries: builds[0])
             let tip = Int32(chain.manifest.blocks)
             let end = to ?? tip
@@ -176,7 +181,7 @@ struct ConnectBlockBenchCommand: AsyncParsableCommand {
                     parameters["repetition"] = "\(repetition)"
                     parameters["probes"] = BlockConnected.tracepoint.probe.description
                     let saved = try await ConnectBlockStore.save(
-                        benchmark.tool, binary: binaries.tapyrusd, label: buildLabel, chain: chainRecord, into: store,
+                        benchmark.tool, build: identities[index], label: buildLabel, chain: chainRecord, into: store,
                         parameters: parameters, wallSeconds: benchmark.wallSeconds, notes: "tapyrus-trace bench connectblock")
                     Output.note("stored as run \(saved.run) in \(store.path)" + (saved.complete ? "" : " (incomplete)"))
                     stored.append((index, saved.run))

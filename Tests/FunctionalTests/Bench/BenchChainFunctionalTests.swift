@@ -60,13 +60,19 @@ func blockFileRecords(_ path: String, magic: NetworkMagic = .dev) throws -> [[UI
     return records
 }
 
-/// Everything a baselines database holds, for before/after comparisons.
-func databaseContents(_ path: String) async throws -> Data {
-    let store = try BaselineStore(path: path)
-    defer { try? store.close() }
-    var document = try await store.export()
-    document.exported = Date(timeIntervalSince1970: 0)
-    return try document.jsonData()
+/// A baselines database in `folder` holding one stored run of the tiny chain, and its contents.
+func databaseWithOneRun(in folder: TemporaryFolder) async throws -> (path: String, contents: Data) {
+    let database = "\(folder.path)/baselines.sqlite"
+    let stored = try await runTool(["bench", "connectblock", "--chain", "tiny", "--cache", SharedBenchChain.shared.cache.root, "--db", database])
+    #expect(stored.status == 0, "\(stored.standardError)")
+    return (database, try await SyntheticDatabase.snapshot(of: database))
+}
+
+/// A copy of `chain`'s cache folder in `cache`; returns the copy's path.
+func copyChain(_ chain: CachedBenchChain, into cache: TemporaryFolder) throws -> String {
+    let copy = "\(cache.path)/\(URL(fileURLWithPath: chain.folder).lastPathComponent)"
+    try FileManager.default.copyItem(atPath: chain.folder, toPath: copy)
+    return copy
 }
 
 /// Expects a failed bench command: exit 2, one line on standard error holding `message`.
@@ -251,10 +257,7 @@ struct BenchChainFunctionalTests {
     func badChains() async throws {
         let chain = try await SharedBenchChain.shared.tiny()
         let folder = try TemporaryFolder("bench-bad-chain")
-        let database = "\(folder.path)/baselines.sqlite"
-        let stored = try await runTool(["bench", "connectblock", "--chain", "tiny", "--cache", SharedBenchChain.shared.cache.root, "--db", database])
-        #expect(stored.status == 0, "\(stored.standardError)")
-        let before = try await databaseContents(database)
+        let (database, before) = try await databaseWithOneRun(in: folder)
 
         let unknown = try await runTool(["bench", "connectblock", "--chain", "nosuch", "--db", database])
         expectBenchFailure(unknown, "no benchmark chain is called 'nosuch'; the chains are tiny, small, standard, large")
@@ -265,8 +268,7 @@ struct BenchChainFunctionalTests {
         expectBenchFailure(missing, "tapyrus-trace bench chain generate tiny")
 
         let damagedCache = try TemporaryFolder("bench-damaged-cache")
-        let copy = "\(damagedCache.path)/\(URL(fileURLWithPath: chain.folder).lastPathComponent)"
-        try FileManager.default.copyItem(atPath: chain.folder, toPath: copy)
+        let copy = try copyChain(chain, into: damagedCache)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(copy)/blocks.dat"))
         bytes[bytes.count / 2] ^= 0x01
         try bytes.write(to: URL(fileURLWithPath: "\(copy)/blocks.dat"))
@@ -277,23 +279,19 @@ struct BenchChainFunctionalTests {
         let badManifest = try await runTool(["bench", "chain", "verify", "tiny", "--cache", damagedCache.path])
         expectBenchFailure(badManifest, "manifest.json is not a manifest")
 
-        #expect(try await databaseContents(database) == before)
+        #expect(try await SyntheticDatabase.snapshot(of: database) == before)
     }
 
     @Test("bad input: a tapyrusd whose reindex stalls, or a binary without probes, is one line and exit 2, and nothing is stored")
     func failingReindex() async throws {
         let chain = try await SharedBenchChain.shared.tiny()
         let folder = try TemporaryFolder("bench-failing")
-        let database = "\(folder.path)/baselines.sqlite"
-        let stored = try await runTool(["bench", "connectblock", "--chain", "tiny", "--cache", SharedBenchChain.shared.cache.root, "--db", database])
-        #expect(stored.status == 0, "\(stored.standardError)")
-        let before = try await databaseContents(database)
+        let (database, before) = try await databaseWithOneRun(in: folder)
 
         // A consistent cache whose block file lacks block 5: the node connects
         // heights 1-4 and can never connect the orphans after the gap.
         let gapCache = try TemporaryFolder("bench-gap-cache")
-        let copy = "\(gapCache.path)/\(URL(fileURLWithPath: chain.folder).lastPathComponent)"
-        try FileManager.default.copyItem(atPath: chain.folder, toPath: copy)
+        let copy = try copyChain(chain, into: gapCache)
         var records = try blockFileRecords(chain.blocksPath)
         records.remove(at: 5)
         var file = Data()
@@ -326,7 +324,7 @@ struct BenchChainFunctionalTests {
         let missingBinary = try await runTool(["bench", "connectblock", "--chain", "tiny", "--db", database, "--tapyrusd", "\(fake.path)/nothing"])
         expectBenchFailure(missingBinary, "no executable tapyrusd at \(fake.path)/nothing")
 
-        #expect(try await databaseContents(database) == before)
+        #expect(try await SyntheticDatabase.snapshot(of: database) == before)
     }
 }
 

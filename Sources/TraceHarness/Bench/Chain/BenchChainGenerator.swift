@@ -69,24 +69,22 @@ public struct BenchChainGenerator: Sendable {
             throw BenchChainError.generationFailed("cannot make a folder in \(cache.root): \(error.localizedDescription)")
         }
         do {
-            let manifest = try await generate(inFolder: partial, progress: progress)
+            let (manifest, genesis) = try await generate(inFolder: partial, progress: progress)
             if fileManager.fileExists(atPath: folder) {
                 let old = "\(cache.root)/.\(spec.name)-\(spec.cacheKey).old-\(getpid())"
                 try fileManager.moveItem(atPath: folder, toPath: old)
                 try? fileManager.removeItem(atPath: old)
             }
             try fileManager.moveItem(atPath: partial, toPath: folder)
-            return CachedBenchChain(folder: folder, manifest: manifest,
-                                    genesisBlock: try String(contentsOfFile: "\(folder)/\(BenchChainCache.genesisFileName)", encoding: .utf8)
-                                        .trimmingCharacters(in: .whitespacesAndNewlines))
+            return CachedBenchChain(folder: folder, manifest: manifest, genesisBlock: genesis)
         } catch {
             try? fileManager.removeItem(atPath: partial)
             throw error
         }
     }
 
-    /// Makes the chain's three files in `folder` and returns the manifest written.
-    func generate(inFolder folder: String, progress: @Sendable (String) -> Void) async throws -> BenchChainManifest {
+    /// Makes the chain's three files in `folder`; returns the manifest written and the genesis block (hex).
+    func generate(inFolder folder: String, progress: @Sendable (String) -> Void) async throws -> (BenchChainManifest, String) {
         let clock = ContinuousClock()
         let started = clock.now
         let genesis = try await GenesisFactory.make(key: .test, tool: binaries.tapyrusGenesis, time: spec.genesisTime)
@@ -114,7 +112,7 @@ public struct BenchChainGenerator: Sendable {
                 generationSeconds: (clock.now - started).seconds, created: Date()
             )
             try BenchChainCache.encoder.encode(manifest).write(to: URL(fileURLWithPath: "\(folder)/\(BenchChainCache.manifestFileName)"))
-            return manifest
+            return (manifest, genesis)
         }
     }
 
