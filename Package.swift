@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["TraceHarness", "NodeControl", "BenchStore"]
+            dependencies: ["TraceHarness", "NodeControl", "RegressionSuite", "BenchStore"]
         ),
         .testTarget(
             name: "FunctionalTests",

@@ -96,9 +96,3 @@ func modifiedFee(of entry: MempoolEntry) throws -> Int64 {
     guard let fee = entry.fee else { throw ScenarioError("getmempoolentry reports neither fees.modified nor fee") }
     return fee.units
 }
-
-/// Waits briefly so late events of the last trigger can arrive before counts
-/// are compared exactly.
-func settle() async throws {
-    try await Task.sleep(for: .milliseconds(200))
-}

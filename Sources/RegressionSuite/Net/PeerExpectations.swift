@@ -258,6 +258,12 @@ struct SerialisedBlock: Sendable {
     var header: [UInt8]
     var block: [UInt8]
 
+    init(hash: String, header: [UInt8], block: [UInt8]) {
+        self.hash = hash
+        self.header = header
+        self.block = block
+    }
+
     init(hash: String, rpc: RPCClient) async throws {
         self.hash = hash
         let headerHex = try await rpc.call("getblockheader", [.string(hash), .bool(false)]).stringValue

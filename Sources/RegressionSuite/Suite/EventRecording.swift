@@ -57,6 +57,14 @@ public final class EventRecording: Sendable {
         try await all().compactMap { event throws(EventDecodingError) in try event.as(type) }
     }
 
+    /// How many events of `type` were recorded so far, after draining what
+    /// the kernel holds: once the RPC that caused them has returned, every
+    /// event it fired synchronously is counted.
+    public func count<Event: CataloguedEvent>(of type: Event.Type) async -> Int {
+        let probe = Event.tracepoint.probe
+        return await all().filter { $0.probe == probe }.count
+    }
+
     /// Waits until at least `count` events satisfy `predicate`, then returns
     /// all of them; throws a timeout naming what arrived.
     @discardableResult

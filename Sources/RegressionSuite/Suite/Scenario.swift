@@ -80,86 +80,6 @@ public struct ScenarioVerdict: Sendable, Codable {
     public var passed: Bool { outcome != .failed }
 }
 
-/// Records comparisons: agreement as evidence, disagreement as failure.
-///
-/// Known upstream bugs are wrapped in ``knownIssue(_:_:)``: their failures
-/// are recorded as known issues, and if the bug no longer reproduces the
-/// scenario fails, so that the record is removed.
-public final class Check: @unchecked Sendable {
-    private let lock = NSLock()
-    private var evidence: [String] = []
-    private var failures: [String] = []
-    private var knownIssues: [String] = []
-    private var kept: [String] = []
-    private var inKnownIssue: [String] = []
-
-    public init() {}
-
-    /// Records `what` as agreed if `actual == expected`, else as a failure.
-    @discardableResult
-    public func equal<T: Equatable>(_ actual: T, _ expected: T, _ what: @autoclosure () -> String) -> Bool {
-        that(actual == expected, what(), detail: "expected \(expected), arrived \(actual)")
-    }
-
-    /// Records `what` as agreed if `condition` holds.
-    @discardableResult
-    public func that(_ condition: Bool, _ what: @autoclosure () -> String, detail: @autoclosure () -> String = "") -> Bool {
-        let text = what()
-        lock.withLock {
-            if condition {
-                evidence.append(text)
-            } else {
-                let detailText = detail()
-                let line = detailText.isEmpty ? text : "\(text): \(detailText)"
-                if inKnownIssue.isEmpty { failures.append(line) } else { inKnownIssue[inKnownIssue.count - 1] += "\n" + line }
-            }
-        }
-        return condition
-    }
-
-    /// Records a failure that is not a comparison (a missing event, an error).
-    public func fail(_ what: String) {
-        lock.withLock { failures.append(what) }
-    }
-
-    /// Runs comparisons expected to fail because of a known upstream bug.
-    public func knownIssue(_ explanation: String, _ body: () throws -> Void) rethrows {
-        lock.withLock { inKnownIssue.append("") }
-        defer {
-            lock.withLock {
-                let observed = inKnownIssue.removeLast()
-                if observed.isEmpty {
-                    failures.append("known issue no longer reproduces (remove its record): \(explanation)")
-                } else {
-                    knownIssues.append(explanation + observed.replacingOccurrences(of: "\n", with: "\n    "))
-                }
-            }
-        }
-        try body()
-    }
-
-    /// Notes a datadir or log kept for a failed run.
-    public func keep(_ path: String) {
-        lock.withLock { kept.append(path) }
-    }
-
-    var hasFailures: Bool { lock.withLock { !failures.isEmpty } }
-
-    func verdict(for scenario: any Scenario, seconds: Double, error: (any Error)?) -> ScenarioVerdict {
-        lock.withLock {
-            var failures = self.failures
-            if let error { failures.append("stopped by error: \(error)") }
-            return ScenarioVerdict(
-                scenario: scenario.name,
-                tracepoints: scenario.tracepoints.map(\.description),
-                outcome: failures.isEmpty ? .passed : .failed,
-                evidence: evidence, failures: failures, knownIssues: knownIssues, kept: kept,
-                seconds: seconds
-            )
-        }
-    }
-}
-
 extension Scenario {
     /// Runs the scenario and returns its verdict; never throws.
     public func verdict(in context: ScenarioContext) async -> ScenarioVerdict {
@@ -202,4 +122,21 @@ public func withScenarioNode<R: Sendable>(
         await node.finish(passed: false)
         throw error
     }
+}
+
+extension Duration {
+    /// The duration in whole microseconds, rounded up (a bound from a wall
+    /// time must not be shorter than the time it bounds).
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + (attoseconds + 999_999_999_999) / 1_000_000_000_000
+    }
+}
+
+/// Runs `body` and returns its result with the wall time it took: the upper
+/// bound for the durations of what it caused.
+func timed<R>(_ body: () async throws -> R) async throws -> (R, Duration) {
+    let start = ContinuousClock.now
+    let result = try await body()
+    return (result, ContinuousClock.now - start)
 }

@@ -186,13 +186,14 @@ struct UTXOCacheUncacheScenario: Scenario {
 /// once spent, stays as a spent DIRTY entry until the next flush. So before
 /// the first flush the cache holds exactly `gettxoutsetinfo`'s txouts plus
 /// the coinbase outputs spent so far. A full flush empties the cache;
-/// afterwards it holds only what was created since.
+/// afterwards it holds only what was created since. Durations and memory
+/// are compared with the node's own log (see ``FlushTruth``).
 struct UTXOCacheFlushAlwaysScenario: Scenario {
     let name = "utxocache-flush-always"
     let tracepoints = [UTXOCacheFlush.tracepoint.probe]
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
-        try await withScenarioNode(context, check, name: name) { node in
+        try await withScenarioNode(context, check, name: name, configure: { $0.arguments += NodeLog.arguments }) { node in
             let rpc = node.rpc
             let recording = try await context.recordFromNow(node)
             defer { recording.stop() }
@@ -208,45 +209,50 @@ struct UTXOCacheFlushAlwaysScenario: Scenario {
                 let index = try requireScenario(input["vout"]?.intValue, "an input index of the payment")
                 if try await CoinTruth.coin(txid, Int(index), rpc: rpc).isCoinbase { spentCoinbases += 1 }
             }
-            check.that(spentCoinbases > 0, "the payment spends \(spentCoinbases) coinbase output(s)")
+            check.equal(spentCoinbases, 1, "the payment spends one coinbase output")
             // Nothing above flushes: blocks connect with IF_NEEDED and PERIODIC checks far from the limits.
-            let beforeFirst = try await recording.events(UTXOCacheFlush.self)
-            check.equal(beforeFirst.count, 0, "no flush while mining a few blocks")
+            check.equal(await recording.count(of: UTXOCacheFlush.self), 0, "no flush while mining a few blocks")
 
             // gettxoutsetinfo flushes (ALWAYS) and then counts the UTXO set on disk.
-            let setInfo = try await rpc.getTxOutSetInfo()
-            let first = try await recording.wait(for: 1, UTXOCacheFlush.self)
-            check.equal(first.map(\.mode), [.always], "gettxoutsetinfo flushes with mode ALWAYS")
+            let (setInfo, firstWall) = try await timed { try await rpc.getTxOutSetInfo() }
+            let first = try await recording.events(UTXOCacheFlush.self)
+            check.equal(first.map(\.mode), [.always], "gettxoutsetinfo flushes once, with mode ALWAYS")
             check.equal(first.map(\.coins), [UInt64(setInfo.txouts + spentCoinbases)],
-                        "coins before the flush equal gettxoutsetinfo's txouts (\(setInfo.txouts)) plus the \(spentCoinbases) spent coinbase entries")
-            check.that(first.allSatisfy { $0.memoryBytes > 0 }, "cache memory is positive", detail: "\(first.map(\.memoryBytes))")
+                        "coins before the flush equal gettxoutsetinfo's txouts (\(setInfo.txouts)) plus the \(spentCoinbases) spent coinbase entry")
             check.equal(first.map(\.forPrune), [false], "not a flush for pruning")
 
-            // Again at once: the full flush emptied the cache.
-            _ = try await rpc.getTxOutSetInfo()
-            let second = try await recording.wait(for: 2, UTXOCacheFlush.self)
-            check.equal(second.last?.mode, .always, "a second gettxoutsetinfo flushes with mode ALWAYS")
-            check.equal(second.last?.coins, 0, "the second flush finds the cache empty")
-            check.that((second.last?.memoryBytes ?? .max) < (first.first?.memoryBytes ?? 0),
-                       "the empty cache uses less memory than the full one",
-                       detail: "\(second.last?.memoryBytes ?? 0) ≥ \(first.first?.memoryBytes ?? 0)")
+            // Again at once: the full flush rebuilt the cache empty.
+            let (_, secondWall) = try await timed { try await rpc.getTxOutSetInfo() }
+            let second = Array(try await recording.events(UTXOCacheFlush.self).dropFirst())
+            check.equal(second.map(\.mode), [.always], "a second gettxoutsetinfo flushes once, with mode ALWAYS")
+            check.equal(second.map(\.coins), [0], "the second flush finds the cache empty")
+            check.equal(second.map(\.memoryBytes), [FlushTruth.emptyCacheBytes],
+                        "the empty cache's memory is one pool chunk and one bucket (\(FlushTruth.emptyCacheBytes) bytes)")
 
             // Shutdown: two ALWAYS flushes (Shutdown() flushes before and after
             // stopping the background callbacks); the first holds the 3 coinbases
             // mined since, the second finds the cache empty.
             let mined = 3
             try await rpc.generateToAddress(mined, address: miner)
-            try await node.stop()
-            let all = try await recording.wait(for: 4, UTXOCacheFlush.self)
-            try await Task.sleep(for: .milliseconds(100))
+            let (_, stopWall) = try await timed { try await node.stop() }
             let flushes = try await recording.events(UTXOCacheFlush.self)
             check.equal(flushes.count, 4, "exactly 4 flushes: 2 gettxoutsetinfo, 2 at shutdown")
-            let shutdown = Array(all.dropFirst(2))
+            let shutdown = Array(flushes.dropFirst(2))
             check.equal(shutdown.map(\.mode), [.always, .always], "shutdown flushes with mode ALWAYS, twice")
             check.equal(shutdown.map(\.coins), [UInt64(mined), 0], "shutdown flushes the \(mined) new coinbases, then an empty cache")
             check.equal(shutdown.map(\.forPrune), [false, false], "shutdown flushes are not for pruning")
-            check.that(flushes.allSatisfy { $0.durationMicroseconds >= 0 }, "flush durations are not negative",
-                       detail: "\(flushes.map(\.durationMicroseconds))")
+            check.equal(shutdown.last?.memoryBytes, FlushTruth.emptyCacheBytes, "the last shutdown flush finds the cache rebuilt empty (\(FlushTruth.emptyCacheBytes) bytes)")
+
+            // Durations and memory against debug.log.
+            let log = try NodeLog.read(node)
+            let writes = FlushTruth.writes(for: flushes, in: log, check)
+            let walls = [firstWall, secondWall, stopWall, stopWall]
+            let labels = ["first gettxoutsetinfo flush", "second gettxoutsetinfo flush", "first shutdown flush", "second shutdown flush"]
+            for index in flushes.indices where index < walls.count {
+                FlushTruth.checkDuration(flushes[index], write: writes[index], wallMicroseconds: walls[index].microseconds, labels[index], check)
+            }
+            if let flush = first.first { FlushTruth.checkMemory(flush, loggedAfter: log.lastConnection(of: paymentBlock), labels[0], check) }
+            if let flush = shutdown.first { FlushTruth.checkMemory(flush, loggedAfter: log.connectedBlocks.last, labels[2], check) }
         }
     }
 }

@@ -6,41 +6,75 @@ extension ScenarioCatalog {
     static let validation: [any Scenario] = [BlockConnectedScenario()]
 }
 
-/// `validation:block_connected`: one event per generated block, each agreeing
-/// with `getblock`, including a block with several transactions and inputs.
+/// `validation:block_connected`: one event per generated block, every field
+/// equal to ground truth that does not come from the events.
+///
+/// - hash, height, transactions and inputs from `getblock` and
+///   `getrawtransaction`;
+/// - the sigops cost counted from the block's own transactions and the
+///   outputs they spend, as `ConnectBlock` counts it (see
+///   ``SignatureOperations``); the chain holds P2PKH payments and a 2-of-3
+///   P2SH multisig spend, so the legacy and P2SH counts both matter;
+/// - the duration from the node's own `-debug=bench` lines, which log the
+///   four parts of `ConnectBlock` it totals in milliseconds with two
+///   decimals: equal within their rounding, so a change of unit (ns, ms) or
+///   a factor of two fails; and at most the wall time of the
+///   `generatetoaddress` call that connected the block.
 struct BlockConnectedScenario: Scenario {
     let name = "block-connected"
     let tracepoints = [BlockConnected.tracepoint.probe]
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
-        try await withScenarioNode(context, check, name: name) { node in
+        try await withScenarioNode(context, check, name: name, configure: { $0.arguments += NodeLog.arguments }) { node in
             let rpc = node.rpc
             let address = try await rpc.getNewAddress()
             let recording = try await context.record(node)
-            let empty = try await rpc.generateToAddress(3, address: address)
-            // Three payments, then a block holding them.
+            var blocks: [(hash: String, wallMicroseconds: Int64)] = []
+            func mine() async throws {
+                let start = ContinuousClock.now
+                let hash = try requireScenario(try await rpc.generateToAddress(1, address: address).first, "a generated block")
+                blocks.append((hash, (ContinuousClock.now - start).microseconds))
+            }
+            for _ in 0..<3 { try await mine() }
+            // Three payments and a payment to a 2-of-3 multisig P2SH address, then a block holding them.
             for amount in [1, 2, 3] {
                 _ = try await rpc.sendToAddress(try await rpc.getNewAddress(), amount: .tpc(Int64(amount)))
             }
-            let full = try await rpc.generateToAddress(1, address: address)
-            let hashes = empty + full
+            let multisig = try await MultisigCoin.fund(rpc: rpc, amount: .tpc(4))
+            try await mine()
+            // A block spending the multisig coin: its redeem script counts 3 sigops (P2SH, accurate).
+            _ = try await multisig.spend(rpc: rpc)
+            try await mine()
 
-            let events = try await recording.wait(for: hashes.count, BlockConnected.self)
-            check.equal(events.count, hashes.count, "one block_connected per generated block (\(hashes.count))")
-            check.equal(events.map(\.hash.hex), hashes, "block hashes equal generatetoaddress's, in order")
-            let heights = events.map { Int($0.height) }
-            check.that(heights == Array(heights.indices.map { heights.first! + $0 }), "heights are consecutive: \(heights)")
-            for event in events {
-                let block = try await rpc.getBlock(hash: event.hash.hex)
-                check.equal(Int(event.height), block.height, "height of \(block.hash.prefix(16))")
-                check.equal(Int(event.transactions), block.nTx, "transactions of block \(block.height)")
+            let events = try await recording.wait(for: blocks.count, BlockConnected.self)
+            check.equal(events.map(\.hash.hex), blocks.map(\.hash), "one block_connected per generated block (\(blocks.count)), hashes equal generatetoaddress's, in order")
+            let log = try NodeLog.read(node)
+            let outputs = ChainOutputs(rpc: rpc)
+            for (event, mined) in zip(events, blocks) {
+                let block = try await rpc.getBlock(hash: mined.hash)
+                let label = "block \(block.height)"
+                check.equal(Int(event.height), block.height, "height of \(label) equals getblock's")
+                check.equal(Int(event.transactions), block.nTx, "transactions of \(label) equal getblock's nTx")
                 let inputs = try await Self.inputCount(of: block, rpc: rpc)
-                check.equal(Int(event.inputs), inputs, "inputs of block \(block.height)")
-                check.that(event.sigops >= Int64(block.nTx), "sigops cost of block \(block.height) covers its \(block.nTx) transactions", detail: "\(event.sigops)")
-                check.that(event.durationMicroseconds > 0, "ConnectBlock took a measured time at height \(block.height)", detail: "\(event.durationMicroseconds) µs")
+                check.equal(Int(event.inputs), inputs, "inputs of \(label) equal its transactions' inputs, the coinbase's included (\(inputs))")
+                let sigops = try await SignatureOperations.cost(ofBlock: mined.hash, rpc: rpc, outputs: outputs)
+                check.equal(event.sigops, Int64(sigops), "sigops cost of \(label) equals the legacy and P2SH counts of its transactions (\(sigops))")
+
+                guard let logged = log.lastConnection(of: mined.hash) else {
+                    check.fail("debug.log (-debug=bench) has no ConnectBlock parts followed by UpdateTip for \(label) \(mined.hash)")
+                    continue
+                }
+                let total = logged.totalMicroseconds
+                let slack = logged.roundingMicroseconds + 1
+                check.within(Double(event.durationMicroseconds), (total - slack)...(total + slack),
+                             "ConnectBlock duration of \(label) in µs equals debug.log's sanity, fork, verify and index parts \(logged.partsMicroseconds.map { $0 / 1000 }) ms within their rounding")
+                check.within(event.durationMicroseconds, 0...mined.wallMicroseconds,
+                             "ConnectBlock duration of \(label) is at most the \(mined.wallMicroseconds) µs generatetoaddress took")
             }
-            let last = try requireScenario(events.last, "the block with payments")
-            check.that(last.transactions >= 4 && last.inputs >= 4, "the last block carries the 3 payments and their inputs", detail: "\(last.transactions) transactions, \(last.inputs) inputs")
+            let multisigBlock = try requireScenario(events.last, "the multisig spend's block")
+            check.that(multisigBlock.sigops > Int64(multisigBlock.transactions), "the multisig spend's block counts more sigops than transactions (P2SH redeem script)",
+                       detail: "\(multisigBlock.sigops) sigops, \(multisigBlock.transactions) transactions")
+            check.equal(await recording.count(of: BlockConnected.self), blocks.count, "no block_connected beyond the \(blocks.count) blocks")
         }
     }
 
@@ -55,5 +89,41 @@ struct BlockConnectedScenario: Scenario {
             total += inputs.count
         }
         return total
+    }
+}
+
+/// A coin locked by a 2-of-3 multisig P2SH script of three wallet keys, and
+/// the transaction that spends it (signed by the wallet, which holds the keys).
+struct MultisigCoin: Sendable {
+    var txid: String
+    var vout: Int
+    var amount: Amount
+    var redeemScript: String
+
+    /// Pays `amount` to a new 2-of-3 multisig address of the wallet (left in the mempool).
+    static func fund(rpc: RPCClient, amount: Amount) async throws -> MultisigCoin {
+        var keys: [JSONValue] = []
+        for _ in 0..<3 {
+            let info = try await rpc.call("getaddressinfo", [.string(try await rpc.getNewAddress())])
+            keys.append(.string(try requireScenario(info["pubkey"]?.stringValue, "a wallet public key")))
+        }
+        let multisig = try await rpc.call("addmultisigaddress", [2, .array(keys)])
+        let address = try requireScenario(multisig["address"]?.stringValue, "addmultisigaddress's address")
+        let redeemScript = try requireScenario(multisig["redeemScript"]?.stringValue, "addmultisigaddress's redeem script")
+        let txid = try await rpc.sendToAddress(address, amount: amount)
+        let transaction = try await rpc.call("getrawtransaction", [.string(txid), true])
+        let outputs = try requireScenario(transaction["vout"]?.arrayValue, "the outputs of \(txid)")
+        let index = try requireScenario(outputs.firstIndex { $0["scriptPubKey"]?["addresses"]?[0]?.stringValue == address },
+                                        "the output of \(txid) paying \(address)")
+        return MultisigCoin(txid: txid, vout: index, amount: amount, redeemScript: redeemScript)
+    }
+
+    /// Spends the coin to a new wallet address (leaving a fee of 0.001 TPC); returns the txid.
+    func spend(rpc: RPCClient) async throws -> String {
+        let unsigned = try await rpc.createRawTransaction(inputs: [OutPoint(txid: txid, vout: vout)],
+                                                          outputs: [try await rpc.getNewAddress(): amount - Amount(units: 100_000)])
+        let signed = try await rpc.signRawTransactionWithWallet(unsigned)
+        guard signed.complete else { throw ScenarioError("the wallet did not sign the multisig spend of \(txid):\(vout)") }
+        return try await rpc.sendRawTransaction(signed.hex)
     }
 }
