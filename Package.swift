@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tapyrus-trace", targets: ["TapyrusTraceCLI"]),
+        .library(name: "TapyrusEncoding", targets: ["TapyrusEncoding"]),
         .library(name: "TraceHarness", targets: ["TraceHarness"]),
         .library(name: "NodeControl", targets: ["NodeControl"]),
         .library(name: "BenchStore", targets: ["BenchStore"]),
@@ -35,9 +36,12 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["BPFEmbedder"]
         ),
+        // What the capture core and node control both need: hex, byte
+        // reading and writing, SHA-256, amounts and the transaction codec.
+        .target(name: "TapyrusEncoding"),
         .target(
             name: "TraceHarness",
-            dependencies: ["CBPFShim", "NodeControl"],
+            dependencies: ["CBPFShim", "TapyrusEncoding", "NodeControl"],
             exclude: ["Capture/BPF"],
             plugins: ["BPFCompilerPlugin"]
         ),
@@ -45,11 +49,12 @@ let package = Package(
         // tracepoints fire, their events compared with RPC and P2P ground truth.
         .target(
             name: "RegressionSuite",
-            dependencies: ["TraceHarness", "NodeControl"]
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl"]
         ),
         .target(
             name: "NodeControl",
             dependencies: [
+                "TapyrusEncoding",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
@@ -64,6 +69,7 @@ let package = Package(
         .executableTarget(
             name: "TapyrusTraceCLI",
             dependencies: [
+                "TapyrusEncoding",
                 "TraceHarness",
                 "NodeControl",
                 "RegressionSuite",
@@ -73,11 +79,11 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["TraceHarness", "NodeControl", "BenchStore"]
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "BenchStore"]
         ),
         .testTarget(
             name: "FunctionalTests",
-            dependencies: ["TraceHarness", "NodeControl", "RegressionSuite", "BenchStore"]
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "RegressionSuite", "BenchStore"]
         ),
     ]
 )

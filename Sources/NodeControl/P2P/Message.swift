@@ -1,3 +1,5 @@
+import TapyrusEncoding
+
 /// The four message start bytes that open every P2P message of one network.
 public struct NetworkMagic: Sendable, Hashable, CustomStringConvertible {
     /// The start bytes as they appear on the wire.
@@ -67,8 +69,9 @@ public struct MessageHeader: Sendable, Hashable {
         let commandField = bytes[4..<16]
         let commandBytes = commandField.prefix { $0 != 0 }
         var reader = ByteReader(Array(bytes[16..<24]))
-        let length: UInt32 = try reader.read()
-        let checksum = try reader.read(count: 4)
+        let (length, checksum) = try P2PError.decoding { () throws(ByteDecodingError) in
+            (try reader.read(UInt32.self), try reader.read(count: 4))
+        }
         return MessageHeader(magic: magic, command: String(decoding: commandBytes, as: UTF8.self),
                              payloadLength: length, checksum: checksum)
     }

@@ -1,3 +1,5 @@
+import TapyrusEncoding
+
 // Typed wrappers for the calls the suite and benchmark use, with Tapyrus' signatures.
 
 extension RPCClient {

@@ -1,3 +1,5 @@
+import TapyrusEncoding
+
 /// `getblockchaininfo`: the node's view of its chain.
 public struct BlockchainInfo: Sendable, Hashable, Decodable {
     /// The network id as a string (Tapyrus reports the id, e.g. `1905960821`).
@@ -97,17 +99,6 @@ public struct RawTransaction: Sendable, Hashable, Decodable {
     public var hex: String
     public var blockhash: String?
     public var confirmations: Int?
-}
-
-/// An outpoint to spend, for `createrawtransaction`.
-public struct OutPoint: Sendable, Hashable, Codable {
-    public var txid: String
-    public var vout: Int
-
-    public init(txid: String, vout: Int) {
-        self.txid = txid
-        self.vout = vout
-    }
 }
 
 /// `signrawtransactionwithwallet`: the signed transaction.

@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 
 /// What identifies a tapyrusd build in stored benchmark runs.
 public struct BuildIdentity: Sendable, Hashable, Codable {

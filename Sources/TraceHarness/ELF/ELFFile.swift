@@ -53,7 +53,7 @@ struct ELFFile: Sendable {
         self.path = path
         self.size = size
         self.source = source
-        let header = ByteReader(bytes: source(0, 64))
+        let header = ELFBytes(bytes: source(0, 64))
         guard header.bytes.count >= 64, header.bytes[0...3] == [0x7f, 0x45, 0x4c, 0x46] else {
             throw .notELF(path: path)
         }
@@ -71,7 +71,7 @@ struct ELFFile: Sendable {
         guard Self.fits(offset: tableOffset, length: UInt64(entrySize * count), size: size) else {
             throw .malformed(path: path, reason: "section header table lies outside the file")
         }
-        let table = ByteReader(bytes: source(tableOffset, entrySize * count))
+        let table = ELFBytes(bytes: source(tableOffset, entrySize * count))
         guard table.bytes.count == entrySize * count else {
             throw .malformed(path: path, reason: "section header table lies outside the file")
         }
@@ -94,7 +94,7 @@ struct ELFFile: Sendable {
         guard Self.fits(offset: nameTable.offset, length: nameTable.size, size: size) else {
             throw .malformed(path: path, reason: "section name table lies outside the file")
         }
-        let names = ByteReader(bytes: source(nameTable.offset, Int(clamping: nameTable.size)))
+        let names = ELFBytes(bytes: source(nameTable.offset, Int(clamping: nameTable.size)))
         self.sections = try raw.map { entry throws(ProbeDiscoveryError) in
             guard let name = names.cString(at: Int(entry.nameOffset)) else {
                 throw .malformed(path: path, reason: "a section name lies outside the name table")
@@ -156,8 +156,8 @@ private final class FileDescriptorBox: Sendable {
     }
 }
 
-/// Reads little-endian integers and C strings from bytes, with bounds checks.
-struct ByteReader {
+/// Reads little-endian integers and C strings at offsets of an ELF image, with bounds checks.
+struct ELFBytes {
     var bytes: [UInt8]
 
     func uint16(at offset: Int) -> UInt16? { integer(at: offset, as: UInt16.self) }

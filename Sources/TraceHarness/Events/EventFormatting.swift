@@ -1,4 +1,5 @@
 import Foundation
+import TapyrusEncoding
 
 /// Renders events as readable lines or as JSON objects (one per line).
 public struct EventFormatter: Sendable {

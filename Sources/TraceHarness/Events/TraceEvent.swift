@@ -1,5 +1,5 @@
 import Foundation
-import NodeControl
+import TapyrusEncoding
 
 /// One probe hit, decoded.
 public struct TraceEvent: Sendable {
@@ -86,17 +86,6 @@ public struct Hash256: Sendable, Hashable, CustomStringConvertible, Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(hex)
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// Lowercase hex of the bytes in order.
-    public var hexString: String { Hex.encode(self) }
-
-    /// Parses hex digits (either case); nil on odd length or a bad digit.
-    public init?(hexString: String) {
-        guard let bytes = Hex.decode(hexString) else { return nil }
-        self = bytes
     }
 }
 

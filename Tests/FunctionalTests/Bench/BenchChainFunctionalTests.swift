@@ -2,6 +2,7 @@ import BenchStore
 import Foundation
 import NodeControl
 import Synchronization
+import TapyrusEncoding
 import Testing
 @testable import TraceHarness
 

@@ -1,6 +1,7 @@
 import Foundation
 import NodeControl
 import RegressionSuite
+import TapyrusEncoding
 import Testing
 import TraceHarness
 

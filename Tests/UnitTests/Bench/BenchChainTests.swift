@@ -1,12 +1,10 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 import Testing
 @testable import TraceHarness
 
 // MARK: - Helpers
-
-/// The benchmark's unsigned transaction (NodeControl has an RPC result of the same name).
-private typealias RawTransaction = TraceHarness.RawTransaction
 
 /// A P2PKH locking script whose 20-byte hash is `index` repeated.
 private func p2pkhScript(_ index: Int) -> [UInt8] {
@@ -186,9 +184,9 @@ struct BenchChainSpecTests {
     }
 }
 
-// MARK: - 2. RawTransaction
+// MARK: - 2. Transaction
 
-@Suite("Bench chains: RawTransaction serialisation and size estimate")
+@Suite("Bench chains: Transaction serialisation and size estimate")
 struct BenchChainRawTransactionTests {
     @Test("serialized() of 2 inputs and 2 outputs is the exact unsigned transaction")
     func exactBytes() throws {
@@ -196,8 +194,8 @@ struct BenchChainRawTransactionTests {
         let txid2 = "f0e0d0c0b0a0908070605040302010ff0123456789abcdef0123456789abcdef"
         let script1 = p2pkhScript(0x11)
         let script2: [UInt8] = [0x6A, 0x03, 0xAA, 0xBB, 0xCC] // OP_RETURN <3 bytes>: a script of another length
-        let transaction = RawTransaction(
-            inputs: [.init(txid: txid1, vout: 1), .init(txid: txid2, vout: 0x0102_0304)],
+        let transaction = Transaction(
+            inputs: [.init(spending: OutPoint(txid: txid1, vout: 1)), .init(spending: OutPoint(txid: txid2, vout: 0x0102_0304))],
             outputs: [.init(value: 5_000_000_000, script: script1), .init(value: 0x0102_0304_0506_0708, script: script2)])
 
         let expectedHex = "01000000"                                      // features (version) 1, little-endian
@@ -224,8 +222,8 @@ struct BenchChainRawTransactionTests {
 
     @Test("serialized() uses compact sizes beyond 252 inputs")
     func compactSizeCounts() {
-        let inputs = (0..<253).map { RawTransaction.Input(txid: txid($0), vout: 0) }
-        let bytes = RawTransaction(inputs: inputs, outputs: []).serialized()
+        let inputs = (0..<253).map { Transaction.Input(spending: OutPoint(txid: txid($0), vout: 0)) }
+        let bytes = Transaction(inputs: inputs, outputs: []).serialized()
         #expect(Array(bytes[4..<7]) == [0xFD, 0xFD, 0x00])
         #expect(bytes.count == 4 + 3 + 253 * 41 + 1 + 4)
     }
@@ -237,8 +235,8 @@ struct BenchChainRawTransactionTests {
         // its length prefix is already in the unsigned serialisation.
         for inputs in [1, 2, 3, 8, 30, 60] {
             for outputs in [1, 2, 10, 50] {
-                let transaction = RawTransaction(
-                    inputs: (0..<inputs).map { .init(txid: txid($0 + 1), vout: UInt32($0)) },
+                let transaction = Transaction(
+                    inputs: (0..<inputs).map { .init(spending: OutPoint(txid: txid($0 + 1), vout: $0)) },
                     outputs: (0..<outputs).map { .init(value: 100_000, script: p2pkhScript($0)) })
                 let signedUpperBound = transaction.serialized().count + 107 * inputs
                 #expect(transaction.estimatedSignedSize >= signedUpperBound, "\(inputs) in, \(outputs) out")
@@ -655,7 +653,7 @@ struct BenchChainPlanTests {
         var bytes = 0
         for item in planned {
             let transaction = item.transaction
-            let inputs = transaction.inputs.map { Outpoint(txid: $0.txid, vout: $0.vout) }
+            let inputs = transaction.inputs.map { Outpoint(txid: $0.previousOutput.txid, vout: UInt32($0.previousOutput.vout)) }
             let values = inputs.compactMap { coins[$0]?.value }
             #expect(values.count == inputs.count, "every input spends a coin of the pool", sourceLocation: sourceLocation)
             #expect(item.keys == inputs.compactMap { coins[$0]?.key }, "signing keys are the coins' keys", sourceLocation: sourceLocation)
@@ -696,10 +694,10 @@ struct BenchChainPlanTests {
     @Test("the same seed and pool give the same plan; another seed another plan")
     func deterministic() {
         let generator = Self.generator()
-        func run(seed: UInt64) -> ([RawTransaction], [[Int]], [[Int]], [Coin]) {
+        func run(seed: UInt64) -> ([Transaction], [[Int]], [[Int]], [Coin]) {
             var pool = Self.pool(500)
             var random = Xoshiro256StarStar(seed: seed)
-            var transactions: [RawTransaction] = [], keys: [[Int]] = [], outputKeys: [[Int]] = []
+            var transactions: [Transaction] = [], keys: [[Int]] = [], outputKeys: [[Int]] = []
             for height in 1...5 {
                 let planned = generator.plan(block: height, pool: &pool, random: &random, scripts: Self.scripts)
                 transactions += planned.map(\.transaction)

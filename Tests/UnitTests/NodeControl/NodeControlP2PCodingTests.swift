@@ -1,5 +1,6 @@
-import Testing
 @testable import NodeControl
+import TapyrusEncoding
+import Testing
 
 @Suite("NodeControl unit: SHA-256 and P2P message coding")
 struct NodeControlP2PCodingTests {

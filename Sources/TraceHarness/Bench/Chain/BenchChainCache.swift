@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 
 /// Where generated benchmark chains are kept: one folder per chain, named by
 /// the chain's name and ``BenchChainSpec/cacheKey``, holding `genesis.dat`,

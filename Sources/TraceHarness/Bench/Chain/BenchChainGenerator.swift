@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 
 /// Makes a benchmark chain with a dev node, deterministically.
 ///
@@ -46,7 +47,7 @@ public struct BenchChainGenerator: Sendable {
 
     /// A planned transaction and the keys that sign it.
     struct PlannedTransaction: Sendable {
-        var transaction: RawTransaction
+        var transaction: Transaction
         var keys: [Int]
         var outputKeys: [Int]
     }
@@ -213,7 +214,7 @@ public struct BenchChainGenerator: Sendable {
             var outputCount = outputRange.lowerBound + random.index(below: outputRange.count)
             var coins = (0..<inputCount).map { _ in take() }
             func total() -> Int64 { coins.reduce(Int64(0)) { $0 + $1.value } }
-            func size(_ outputs: Int) -> Int { RawTransaction.estimatedSignedSize(inputs: coins.count, outputs: outputs) }
+            func size(_ outputs: Int) -> Int { Transaction.estimatedSignedSize(inputs: coins.count, outputs: outputs) }
             func available(_ outputs: Int) -> Int64 { total() - Int64(size(outputs)) * Self.feePerByte }
             // Too little value for one output: spend more coins (small coins get consolidated).
             while available(1) < Self.minimumOutput, coins.count < 60, !pool.isEmpty {
@@ -227,10 +228,10 @@ public struct BenchChainGenerator: Sendable {
             let value = available(outputCount)
             let each = value / Int64(outputCount)
             let outputKeys = (0..<outputCount).map { _ in random.index(below: spec.keyCount) }
-            let transaction = RawTransaction(
-                inputs: coins.map { RawTransaction.Input(txid: $0.txid, vout: $0.vout) },
+            let transaction = Transaction(
+                inputs: coins.map { Transaction.Input(spending: OutPoint(txid: $0.txid, vout: Int($0.vout))) },
                 outputs: outputKeys.enumerated().map { index, key in
-                    RawTransaction.Output(value: index == 0 ? value - each * Int64(outputCount - 1) : each, script: scripts[key])
+                    Transaction.Output(value: index == 0 ? value - each * Int64(outputCount - 1) : each, script: scripts[key])
                 })
             bytes += size(outputCount)
             planned.append(PlannedTransaction(transaction: transaction, keys: coins.map(\.key), outputKeys: outputKeys))
@@ -248,7 +249,7 @@ public struct BenchChainGenerator: Sendable {
                 group.addTask {
                     let wifs = Array(Set(item.keys)).sorted().map { JSONValue.string(keys.wif($0)) }
                     let signed = try await rpc.call("signrawtransactionwithkey",
-                                                    [.string(Hex.encode(item.transaction.serialized())), .array(wifs)])
+                                                    [.string(item.transaction.hex), .array(wifs)])
                     guard signed["complete"]?.boolValue == true, let hex = signed["hex"]?.stringValue else {
                         throw BenchChainError.generationFailed("the node could not sign a transaction: \(signed["errors"] ?? signed)")
                     }

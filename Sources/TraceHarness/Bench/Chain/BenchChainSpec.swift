@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 
 /// What a deterministic benchmark chain is made of: everything that, with the
 /// generator's version, fixes its blocks bit for bit.

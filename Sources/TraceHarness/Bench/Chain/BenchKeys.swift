@@ -1,4 +1,5 @@
 import NodeControl
+import TapyrusEncoding
 
 /// The fixed private keys that own a benchmark chain's coins.
 ///

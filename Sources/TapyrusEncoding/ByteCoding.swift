@@ -58,7 +58,8 @@ public struct ByteWriter: Sendable {
     }
 }
 
-/// Reads little-endian integers, compact sizes and strings from a byte buffer.
+/// Reads little-endian integers, compact sizes and strings from a byte buffer,
+/// in order, each read checked against the bytes left.
 public struct ByteReader: Sendable {
     /// The buffer being read.
     public let bytes: [UInt8]
@@ -74,16 +75,16 @@ public struct ByteReader: Sendable {
     public var remaining: Int { bytes.count - offset }
 
     /// Reads `count` raw bytes.
-    public mutating func read(count: Int) throws(P2PError) -> [UInt8] {
+    public mutating func read(count: Int) throws(ByteDecodingError) -> [UInt8] {
         guard count >= 0, remaining >= count else {
-            throw P2PError.malformed("needed \(count) bytes at offset \(offset), only \(remaining) left")
+            throw ByteDecodingError(offset: offset, reason: "needed \(count) bytes at offset \(offset), only \(remaining) left")
         }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
     }
 
     /// Reads a little-endian fixed-width integer.
-    public mutating func read<Value: FixedWidthInteger>(_: Value.Type = Value.self) throws(P2PError) -> Value {
+    public mutating func read<Value: FixedWidthInteger>(_: Value.Type = Value.self) throws(ByteDecodingError) -> Value {
         let raw = try read(count: MemoryLayout<Value>.size)
         var value: Value = 0
         for (index, byte) in raw.enumerated() {
@@ -93,7 +94,7 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads a CompactSize length.
-    public mutating func readCompactSize() throws(P2PError) -> UInt64 {
+    public mutating func readCompactSize() throws(ByteDecodingError) -> UInt64 {
         let first: UInt8 = try read()
         switch first {
         case 0xfd: return UInt64(try read(UInt16.self))
@@ -104,16 +105,31 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads a CompactSize-prefixed byte string.
-    public mutating func readVarBytes() throws(P2PError) -> [UInt8] {
+    public mutating func readVarBytes() throws(ByteDecodingError) -> [UInt8] {
         let length = try readCompactSize()
         guard length <= UInt64(remaining) else {
-            throw P2PError.malformed("length \(length) exceeds the \(remaining) bytes left")
+            throw ByteDecodingError(offset: offset, reason: "length \(length) exceeds the \(remaining) bytes left")
         }
         return try read(count: Int(length))
     }
 
     /// Reads a CompactSize-prefixed string (invalid UTF-8 is repaired).
-    public mutating func readVarString() throws(P2PError) -> String {
+    public mutating func readVarString() throws(ByteDecodingError) -> String {
         String(decoding: try readVarBytes(), as: UTF8.self)
     }
+}
+
+/// Bytes ended too early or held a length larger than what follows.
+public struct ByteDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Where in the buffer reading stopped.
+    public var offset: Int
+    /// What was expected there, in words.
+    public var reason: String
+
+    public init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
+
+    public var description: String { reason }
 }

@@ -1,4 +1,4 @@
-/// A compact SHA-256 implementation (FIPS 180-4) for P2P message checksums.
+/// A compact SHA-256 implementation (FIPS 180-4): P2P checksums, key derivation and file digests.
 ///
 /// Foundation offers no SHA-256 on Linux; this one is small, allocation-light
 /// and checked against the standard test vectors in the unit tests.

@@ -17,10 +17,8 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
         units = Int64((value * 100_000_000).rounded())
     }
 
-    /// The value as the node expects a TPC amount in a parameter.
-    public var rpcValue: JSONValue {
-        .double(Double(units) / 100_000_000)
-    }
+    /// The amount in decimal TPC, as the node prints and reads it.
+    public var coins: Double { Double(units) / 100_000_000 }
 
     public init(from decoder: any Decoder) throws {
         self.init(rpcValue: try decoder.singleValueContainer().decode(Double.self))
@@ -28,7 +26,7 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(Double(units) / 100_000_000)
+        try container.encode(coins)
     }
 
     public static func < (lhs: Amount, rhs: Amount) -> Bool { lhs.units < rhs.units }

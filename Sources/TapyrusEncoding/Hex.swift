@@ -37,3 +37,14 @@ public enum Hex {
         }
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Lowercase hex of the bytes in order.
+    public var hexString: String { Hex.encode(self) }
+
+    /// Parses hex digits (either case); nil on odd length or a bad digit.
+    public init?(hexString: String) {
+        guard let bytes = Hex.decode(hexString) else { return nil }
+        self = bytes
+    }
+}
