@@ -51,6 +51,12 @@ let package = Package(
             name: "RegressionSuite",
             dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl"]
         ),
+        // The ConnectBlock benchmark: deterministic chains, the reindex runner,
+        // the statistics that compare builds, and what identifies a build.
+        .target(
+            name: "ConnectBlockBench",
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl"]
+        ),
         .target(
             name: "NodeControl",
             dependencies: [
@@ -73,17 +79,18 @@ let package = Package(
                 "TraceHarness",
                 "NodeControl",
                 "RegressionSuite",
+                "ConnectBlockBench",
                 "BenchStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "BenchStore"]
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "ConnectBlockBench", "BenchStore"]
         ),
         .testTarget(
             name: "FunctionalTests",
-            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "RegressionSuite", "BenchStore"]
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "RegressionSuite", "ConnectBlockBench", "BenchStore"]
         ),
     ]
 )

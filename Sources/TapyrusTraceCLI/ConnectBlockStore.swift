@@ -1,4 +1,5 @@
 import BenchStore
+import ConnectBlockBench
 import Foundation
 import TraceHarness
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BenchStore
+import ConnectBlockBench
 import Foundation
 import TraceHarness
 

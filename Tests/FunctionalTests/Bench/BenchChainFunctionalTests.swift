@@ -1,4 +1,5 @@
 import BenchStore
+@testable import ConnectBlockBench
 import Foundation
 import NodeControl
 import Synchronization

@@ -1,7 +1,8 @@
+@testable import BenchStore
+import ConnectBlockBench
 import Foundation
 import Testing
 import TraceHarness
-@testable import BenchStore
 
 /// A temporary baselines database filled with synthetic runs through BenchStore.
 final class SyntheticDatabase {

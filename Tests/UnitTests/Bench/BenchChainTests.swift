@@ -1,3 +1,4 @@
+@testable import ConnectBlockBench
 import Foundation
 import NodeControl
 import TapyrusEncoding

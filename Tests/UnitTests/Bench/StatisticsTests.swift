@@ -1,3 +1,4 @@
+@testable import ConnectBlockBench
 import Foundation
 import Testing
 @testable import TraceHarness

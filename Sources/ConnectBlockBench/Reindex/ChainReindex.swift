@@ -1,6 +1,7 @@
 import Foundation
 import NodeControl
 import Synchronization
+import TraceHarness
 
 /// How the node connecting a benchmark chain is set up; the benchmark's
 /// report says what these settings control and what they leave alone.

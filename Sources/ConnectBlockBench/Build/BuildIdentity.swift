@@ -53,28 +53,3 @@ public struct BuildIdentity: Sendable, Hashable, Codable {
         return hasher.finalize().hexString
     }
 }
-
-/// What identifies the machine a benchmark ran on.
-public struct MachineIdentity: Sendable, Hashable, Codable {
-    public var host: String
-    public var cpuModel: String
-    public var cores: Int
-    public var kernel: String
-
-    /// This machine.
-    public static var current: MachineIdentity {
-        var name = utsname()
-        uname(&name)
-        func text<T>(_ field: T) -> String {
-            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
-        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = cpuinfo.split(separator: "\n")
-            .first { $0.hasPrefix("model name") }
-            .flatMap { $0.split(separator: ":", maxSplits: 1).last }
-            .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
-        return MachineIdentity(host: text(name.nodename), cpuModel: model,
-                               cores: ProcessInfo.processInfo.activeProcessorCount,
-                               kernel: "\(text(name.sysname)) \(text(name.release))")
-    }
-}
