@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "TapyrusEncoding"),
         .target(
             name: "TraceHarness",
-            dependencies: ["CBPFShim", "TapyrusEncoding", "NodeControl"],
+            dependencies: ["CBPFShim", "TapyrusEncoding"],
             exclude: ["Capture/BPF"],
             plugins: ["BPFCompilerPlugin"]
         ),
@@ -53,6 +53,12 @@ let package = Package(
         ),
         // The ConnectBlock benchmark: deterministic chains, the reindex runner,
         // the statistics that compare builds, and what identifies a build.
+        // The seed tools' pure state and rendering: logs, monitors, the
+        // connectblock benchmark; the CLI feeds them events and keys.
+        .target(
+            name: "TraceTools",
+            dependencies: ["TapyrusEncoding", "TraceHarness"]
+        ),
         .target(
             name: "ConnectBlockBench",
             dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl"]
@@ -79,6 +85,7 @@ let package = Package(
                 "TraceHarness",
                 "NodeControl",
                 "RegressionSuite",
+                "TraceTools",
                 "ConnectBlockBench",
                 "BenchStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -86,11 +93,11 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "ConnectBlockBench", "BenchStore"]
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "TraceTools", "ConnectBlockBench", "BenchStore", "TapyrusTraceCLI"]
         ),
         .testTarget(
             name: "FunctionalTests",
-            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "RegressionSuite", "ConnectBlockBench", "BenchStore"]
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "RegressionSuite", "TraceTools", "ConnectBlockBench", "BenchStore"]
         ),
     ]
 )

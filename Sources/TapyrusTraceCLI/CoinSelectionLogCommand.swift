@@ -1,5 +1,6 @@
 import ArgumentParser
 import TraceHarness
+import TraceTools
 
 /// `tapyrus-trace coin-selection-log`: one block of lines per wallet send.
 struct CoinSelectionLogCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TraceHarness
+import TraceTools
 
 /// `tapyrus-trace connectblock`: benchmark ConnectBlock between two heights.
 struct ConnectBlockCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import BenchStore
 import ConnectBlockBench
 import Foundation
 import TraceHarness
+import TraceTools
 
 /// Stores ConnectBlock runs in the baselines database (`connectblock --store`
 /// and `bench connectblock`).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TraceHarness
+import TraceTools
 
 /// `tapyrus-trace flush-log`: one line per UTXO cache flush.
 struct FlushLogCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import TraceHarness
+import TraceTools
 
 /// `tapyrus-trace mempool-monitor`: a live view of what enters and leaves the mempool.
 struct MempoolMonitorCommand: AsyncParsableCommand {

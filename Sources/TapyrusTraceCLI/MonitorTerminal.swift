@@ -3,6 +3,7 @@ import Foundation
 import NodeControl
 import Synchronization
 import TraceHarness
+import TraceTools
 
 /// The signal that asked a monitor to stop (0: none), set from a signal handler.
 private let monitorStopSignal = Atomic<Int32>(0)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TraceHarness
+import TraceTools
 
 /// `tapyrus-trace p2p-log`: one line per P2P message in or out.
 struct P2PLogCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import TraceHarness
+import TraceTools
 
 /// `tapyrus-trace p2p-monitor`: a live screen of a node's peers and their messages.
 struct P2PMonitorCommand: AsyncParsableCommand {

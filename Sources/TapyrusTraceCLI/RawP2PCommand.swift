@@ -1,5 +1,6 @@
 import ArgumentParser
 import TraceHarness
+import TraceTools
 
 /// `tapyrus-trace raw-p2p`: every P2P message with all its bytes as hex.
 struct RawP2PCommand: AsyncParsableCommand {

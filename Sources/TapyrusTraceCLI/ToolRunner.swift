@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TraceHarness
+import TraceTools
 
 /// The options every tool shares: what to trace, output form, how long.
 struct ToolTargetOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TraceHarness
+import TraceTools
 
 /// `tapyrus-trace utxo-log`: coins added to, spent from and dropped from the UTXO cache.
 struct UTXOLogCommand: AsyncParsableCommand {

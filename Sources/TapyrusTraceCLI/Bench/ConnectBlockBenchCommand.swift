@@ -5,6 +5,7 @@ import Foundation
 import NodeControl
 import Synchronization
 import TraceHarness
+import TraceTools
 
 /// The node settings every bench command that connects a chain shares.
 struct ReindexOptions: ParsableArguments {

@@ -3,6 +3,7 @@ import NodeControl
 import TapyrusEncoding
 import Testing
 import TraceHarness
+import TraceTools
 
 @Suite("utxo-log against a real tapyrusd", .serialized, .enabled(if: toolTestsUnavailableReason == nil, "\(toolTestsUnavailableReason ?? "")"))
 struct UTXOLogTests {

@@ -1,6 +1,8 @@
 import Foundation
+@testable import TapyrusTraceCLI
 import Testing
 import TraceHarness
+import TraceTools
 
 @Suite("P2P monitor: key decoding")
 struct MonitorKeyDecoderTests {

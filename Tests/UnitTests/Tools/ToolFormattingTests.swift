@@ -1,7 +1,9 @@
 import Foundation
 import TapyrusEncoding
+@testable import TapyrusTraceCLI
 import Testing
 @testable import TraceHarness
+@testable import TraceTools
 
 /// Events as the decoder makes them, for feeding tools directly.
 enum ToolEvents {

@@ -1,5 +1,6 @@
 import Foundation
 import TapyrusEncoding
+import TraceHarness
 
 /// `tapyrus-trace raw-p2p`: every P2P message with all its bytes as hex (the
 /// seed's `log_raw_p2p_msgs.py`), of any size up to the protocol maximum.

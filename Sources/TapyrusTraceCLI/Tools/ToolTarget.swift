@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 /// What a tool traces: one tapyrusd process, or every process running a binary.
 ///
@@ -7,20 +8,20 @@ import NodeControl
 /// bad input into one clear sentence: a pid that does not exist, a process that
 /// is not tapyrusd (its executable has no USDT probes, or not the ones the tool
 /// needs), a binary without probes.
-public struct ToolTarget: Sendable, Hashable {
+struct ToolTarget: Sendable, Hashable {
     /// The binary whose probes are attached.
-    public var binary: String
+    var binary: String
     /// The one process traced, or nil for every process running ``binary``.
-    public var pid: Int32?
+    var pid: Int32?
 
-    public init(binary: String, pid: Int32?) {
+    init(binary: String, pid: Int32?) {
         self.binary = binary
         self.pid = pid
     }
 
     /// How the target reads in messages: `process 123 (/usr/local/bin/tapyrusd)`
     /// or `every process running /usr/local/bin/tapyrusd`.
-    public var description: String {
+    var description: String {
         if let pid { return "process \(pid) (\(binary))" }
         return "every process running \(binary)"
     }
@@ -36,7 +37,7 @@ public struct ToolTarget: Sendable, Hashable {
     ///   - required: the probes the tool attaches.
     ///   - environment: where `TAPYRUSD` and `PATH` are read.
     ///   - procRoot: the proc file system (for tests).
-    public static func resolve(
+    static func resolve(
         pid: Int32?,
         binary: String?,
         required: [ProbeName],
@@ -91,7 +92,7 @@ public struct ToolTarget: Sendable, Hashable {
 }
 
 /// Why a tool cannot trace what it was pointed at.
-public enum ToolTargetError: Error, Sendable, Equatable, CustomStringConvertible {
+enum ToolTargetError: Error, Sendable, Equatable, CustomStringConvertible {
     case noSuchProcess(Int32)
     case unreadableExecutable(pid: Int32, reason: String)
     case notTapyrus(pid: Int32, executable: String, reason: String)
@@ -99,7 +100,7 @@ public enum ToolTargetError: Error, Sendable, Equatable, CustomStringConvertible
     case noBinary(String)
     case binaryUnusable(String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case .noSuchProcess(let pid):
             "no process with pid \(pid)"

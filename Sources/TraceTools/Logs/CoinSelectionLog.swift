@@ -1,4 +1,5 @@
 import Foundation
+import TraceHarness
 
 /// `tapyrus-trace coin-selection-log`: one block of lines per wallet send:
 /// the coins requested, the coins selected, the change made and the fee.

@@ -1,16 +1,4 @@
-/// A key the interactive monitors understand, decoded from terminal input.
-public enum MonitorKey: Sendable, Hashable {
-    case up
-    case down
-    case enter
-    case space
-    case escape
-    case quit
-    case interrupt
-    case character(Character)
-    /// An escape sequence the monitors do not use (e.g. a function key).
-    case other
-}
+import TraceTools
 
 /// Turns the bytes a terminal in raw mode sends into ``MonitorKey``s.
 ///
@@ -19,16 +7,16 @@ public enum MonitorKey: Sendable, Hashable {
 /// be told apart until more bytes arrive or a short time passes, so a
 /// trailing `ESC` (or unfinished sequence) is kept pending: the caller feeds
 /// the next bytes, or calls ``flushPending()`` once its timeout expired.
-public struct MonitorKeyDecoder: Sendable {
+struct MonitorKeyDecoder: Sendable {
     private var pending: [UInt8] = []
 
-    public init() {}
+    init() {}
 
     /// Whether bytes wait for the rest of a sequence (or the ESC timeout).
-    public var hasPending: Bool { !pending.isEmpty }
+    var hasPending: Bool { !pending.isEmpty }
 
     /// Decodes `bytes` after whatever was pending.
-    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [MonitorKey] where Bytes.Element == UInt8 {
+    mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [MonitorKey] where Bytes.Element == UInt8 {
         pending.append(contentsOf: bytes)
         var keys: [MonitorKey] = []
         var index = 0
@@ -67,7 +55,7 @@ public struct MonitorKeyDecoder: Sendable {
 
     /// Called when no more bytes arrived within the timeout: a pending lone
     /// `ESC` is the Escape key; an unfinished sequence is dropped.
-    public mutating func flushPending() -> [MonitorKey] {
+    mutating func flushPending() -> [MonitorKey] {
         defer { pending.removeAll() }
         if pending == [0x1b] { return [.escape] }
         return pending.isEmpty ? [] : [.other]
@@ -84,36 +72,5 @@ public struct MonitorKeyDecoder: Sendable {
         case 0x21...0x7e: .character(Character(Unicode.Scalar(byte)))
         default: .other
         }
-    }
-}
-
-/// Fits text to a terminal row.
-public enum ScreenText {
-    /// `text` cut to `width` columns (with `…` when cut) and padded with
-    /// spaces to exactly `width`.
-    public static func fit(_ text: String, _ width: Int) -> String {
-        guard width > 0 else { return "" }
-        let count = text.count
-        if count == width { return text }
-        if count < width { return text + String(repeating: " ", count: width - count) }
-        return String(text.prefix(width - 1)) + "…"
-    }
-
-    /// `text` right-aligned in `width` columns (cut if longer).
-    public static func right(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
-    }
-
-    /// `text` centred in `width` columns.
-    public static func centre(_ text: String, _ width: Int) -> String {
-        guard text.count < width else { return fit(text, width) }
-        let left = (width - text.count) / 2
-        return String(repeating: " ", count: left) + text + String(repeating: " ", count: width - text.count - left)
-    }
-
-    /// The line shown instead of a screen when the terminal is below
-    /// `minimum` (columns × rows).
-    public static func tooSmall(width: Int, height: Int, minimum: (width: Int, height: Int)) -> String {
-        fit("terminal too small (\(width)x\(height), need \(minimum.width)x\(minimum.height)); enlarge it or press q", width)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TraceHarness
 
 /// `tapyrus-trace utxo-log`: one line per coin added to, spent from or
 /// dropped from the UTXO cache (the seed's `log_utxos.bt`), with whole txids,

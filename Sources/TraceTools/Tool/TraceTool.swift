@@ -1,4 +1,5 @@
 import Foundation
+import TraceHarness
 
 /// A tool that turns a capture's events into lines of output.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import TraceHarness
 
 /// `tapyrus-trace flush-log`: one line per UTXO cache flush (the seed's
 /// `log_utxocache_flush.py`): duration, mode, coins, memory, prune flag.

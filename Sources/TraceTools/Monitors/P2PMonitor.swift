@@ -1,4 +1,5 @@
 import Foundation
+import TraceHarness
 
 /// The traffic the P2P monitor shows: per peer, message counts and bytes in
 /// each direction, connection type, address and the recent messages.

@@ -1,4 +1,5 @@
 import Foundation
+import TraceHarness
 
 /// One P2P message a node sent or received, from `net:inbound_message` or
 /// `net:outbound_message`.

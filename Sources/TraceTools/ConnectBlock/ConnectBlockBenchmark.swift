@@ -1,4 +1,5 @@
 import Foundation
+import TraceHarness
 
 /// `tapyrus-trace connectblock`: benchmarks ConnectBlock between two heights
 /// (the seed's `connectblock_benchmark.bt`), typically during `-reindex`.

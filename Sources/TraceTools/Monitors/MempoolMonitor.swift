@@ -1,4 +1,5 @@
 import Foundation
+import TraceHarness
 
 /// The mempool monitor's model: totals of transactions added, removed,
 /// replaced and rejected (counts, fees and sizes summed) and the most recent
