@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import TraceHarness
 
 /// `tapyrus-trace log`: every event of the chosen probes.
@@ -75,111 +76,20 @@ struct LogCommand: AsyncParsableCommand {
         let siteCount = tracer.probes.reduce(0) { $0 + $1.sites.count }
         Output.note("tracing \(tracer.probes.count) probes (\(siteCount) sites) of \(binary)\(pid.map { " in process \($0)" } ?? ""); Ctrl-C to stop")
 
-        let stop = StopTrigger()
-        stop.onSignals()
-        if let duration { stop.after(seconds: duration) }
-        if let pid { stop.whenProcessExits(pid) }
-
+        let session = CaptureSession(tracer: tracer, stopAfterSeconds: duration, processToWatch: pid, stopOnSignals: true)
         let formatter = EventFormatter(payloadHexLimit: payloadHex == -1 ? nil : payloadHex)
-        let stream = tracer.events()
         let limit = count
         let json = json
-        let printer = Task {
-            var printed = 0
-            for await event in stream {
-                let text = json ? formatter.json(for: event) : formatter.line(for: event)
-                guard Output.line(text) else {
-                    stop.fire("standard output closed")
-                    break
-                }
-                printed += 1
-                if let limit, printed >= limit {
-                    stop.fire("\(limit) events printed")
-                    break
-                }
+        let printed = Atomic<Int>(0)
+        let summary = await session.run { event in
+            guard Output.line(json ? formatter.json(for: event) : formatter.line(for: event)) else {
+                return .failed("standard output closed")
             }
-            Output.flush()
-            return printed
+            let count = printed.add(1, ordering: .relaxed).newValue
+            if let limit, count >= limit { return .stop("\(limit) events printed") }
+            return .keepGoing
         }
-
-        let reason = await stop.reason()
-        await tracer.drain()
-        let statistics = tracer.statistics()
-        tracer.close()
-        let printed = await printer.value
-        Summary.print(statistics, reason: reason, printed: printed)
-    }
-}
-
-/// The end-of-capture summary on standard error.
-enum Summary {
-    static func print(_ statistics: CaptureStatistics, reason: String, printed: Int) {
-        Output.note("stopped: \(reason)")
-        Output.note("\(printed) events printed; \(statistics.hits) probe hits, \(statistics.delivered) delivered, \(statistics.lost) lost, \(statistics.payloadsCut) payloads cut")
-        for probe in statistics.probes where probe.hits > 0 {
-            Output.note("  \(probe.probe): \(probe.hits) hits, \(probe.delivered) delivered, \(probe.lost) lost, \(probe.readFaults) unreadable arguments")
-        }
-        if statistics.lost > 0 || statistics.payloadsCut > 0 {
-            Output.note("warning: events were lost; a larger ring buffer or a faster reader would keep them")
-        }
-    }
-}
-
-/// Ends a capture on the first of: a signal, a timer, the traced process
-/// exiting, or the printer giving up.
-final class StopTrigger: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fired: String?
-    private var waiter: CheckedContinuation<String, Never>?
-    private var sources: [DispatchSourceSignal] = []
-
-    func fire(_ reason: String) {
-        lock.lock()
-        guard fired == nil else { lock.unlock(); return }
-        fired = reason
-        let waiter = self.waiter
-        self.waiter = nil
-        lock.unlock()
-        waiter?.resume(returning: reason)
-    }
-
-    func reason() async -> String {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if let fired {
-                lock.unlock()
-                continuation.resume(returning: fired)
-            } else {
-                waiter = continuation
-                lock.unlock()
-            }
-        }
-    }
-
-    func onSignals() {
-        for (number, name) in [(SIGINT, "interrupted"), (SIGTERM, "terminated")] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { [weak self] in self?.fire(name) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func after(seconds: Double) {
-        Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            self?.fire("\(seconds) s elapsed")
-        }
-    }
-
-    func whenProcessExits(_ pid: Int32) {
-        Task { [weak self] in
-            while kill(pid, 0) == 0 || errno == EPERM {
-                try? await Task.sleep(for: .milliseconds(100))
-                if self == nil { return }
-            }
-            self?.fire("process \(pid) exited")
-        }
+        Output.flush()
+        Output.summary(summary)
     }
 }

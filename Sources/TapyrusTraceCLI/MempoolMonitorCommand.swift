@@ -33,27 +33,16 @@ struct MempoolMonitorCommand: AsyncParsableCommand {
         }
 
         let activity = Mutex(MempoolActivity())
-        let subscription = tracer.onEvent { event in
+        let where_ = target.description
+        let summary = try await runInteractiveMonitor(terminal: terminal, tracer: tracer, target: target, record: { event in
             activity.withLock { _ = $0.record(event) }
-        }
-        let reason: String
-        do {
-            try terminal.enter()
-            defer { terminal.restore() }
-            let where_ = target.description
-            reason = runMonitorLoop(terminal: terminal, pid: target.pid, handle: { key in
-                [.quit, .escape, .interrupt].contains(key)
-            }, render: { width, height in
-                let snapshot = activity.withLock { $0 }
-                return snapshot.render(width: width, height: height, status: "\(tracer.statistics().lost) lost · \(where_)")
-            })
-        }
-        subscription.cancel()
-        await tracer.drain()
-        let statistics = tracer.statistics()
-        tracer.close()
-        let total = activity.withLock { state in MempoolActivity.Kind.allCases.reduce(0) { $0 + state.totals($1).count } }
-        Summary.print(statistics, reason: reason, printed: total)
+        }, handle: { key in
+            [.quit, .escape, .interrupt].contains(key)
+        }, render: { width, height in
+            let snapshot = activity.withLock { $0 }
+            return snapshot.render(width: width, height: height, status: "\(tracer.statistics().lost) lost · \(where_)")
+        })
+        Output.summary(summary)
         activity.withLock { state in
             for kind in MempoolActivity.Kind.allCases {
                 let totals = state.totals(kind)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NodeControl
 import Synchronization
 import TraceHarness
 import TraceTools
@@ -141,68 +140,100 @@ final class MonitorTerminal {
 func runMonitorJSONLines(tracer: Tracer, target: ToolTarget, duration: Double?, format: @escaping @Sendable (TraceEvent) -> String?) async {
     Output.ignoreBrokenPipe()
     Output.note("tracing \(target.description); Ctrl-C to stop")
-    let stop = StopTrigger()
-    stop.onSignals()
-    if let duration { stop.after(seconds: duration) }
-    if let pid = target.pid { stop.whenProcessExits(pid) }
-    let stream = tracer.events()
-    let printer = Task {
-        var printed = 0
-        for await event in stream {
-            guard let line = format(event) else { continue }
-            guard Output.line(line) else {
-                stop.fire("standard output closed")
-                break
-            }
-            printed += 1
-        }
-        Output.flush()
-        return printed
+    let session = CaptureSession(tracer: tracer, stopAfterSeconds: duration, processToWatch: target.pid, stopOnSignals: true)
+    let summary = await session.run { event in
+        guard let line = format(event) else { return .skipped }
+        return Output.line(line) ? .keepGoing : .failed("standard output closed")
     }
-    let reason = await stop.reason()
-    await tracer.drain()
-    let statistics = tracer.statistics()
-    tracer.close()
-    let printed = await printer.value
-    Summary.print(statistics, reason: reason, printed: printed)
+    Output.flush()
+    Output.summary(summary)
 }
 
-/// Runs an interactive monitor's loop: reads keys (telling a lone ESC from
-/// an arrow key by a 40 ms pause), redraws five times a second, on a key and
-/// on a resize, and stops on `handle` returning true, a signal or the traced
-/// process exiting. Returns the reason it stopped.
-func runMonitorLoop(terminal: MonitorTerminal, pid: Int32?, handle: (MonitorKey) -> Bool,
-                    render: (_ width: Int, _ height: Int) -> ScreenFrame) -> String {
-    var decoder = MonitorKeyDecoder()
-    var lastDraw = ContinuousClock.now - .seconds(1)
-    var lastProcessCheck = ContinuousClock.now
-    var dirty = true
-    while true {
-        if let number = terminal.stopSignal {
-            switch number {
-            case SIGINT: return "interrupted"
-            case SIGTERM: return "terminated"
-            case SIGHUP: return "terminal hung up"
-            default: return "signal \(number)"
+/// Runs an interactive monitor: the capture hands every event to `record`
+/// while the terminal's loop, on a thread of its own, reads keys and redraws
+/// (see ``MonitorLoop``), until a key, a signal, the terminal going away or
+/// the traced process exiting ends it. Returns the capture's summary, after
+/// the terminal is restored.
+func runInteractiveMonitor(
+    terminal: MonitorTerminal, tracer: Tracer, target: ToolTarget,
+    record: @escaping @Sendable (TraceEvent) -> Void,
+    handle: @escaping (MonitorKey) -> Bool, render: @escaping (_ width: Int, _ height: Int) -> ScreenFrame
+) async throws -> CaptureSummary {
+    let session = CaptureSession(tracer: tracer, processToWatch: target.pid)
+    try terminal.enter()
+    let loop = MonitorLoop(terminal: terminal, handle: handle, render: render)
+    async let summary = session.run { event in
+        record(event)
+        return .keepGoing
+    }
+    await loop.run(until: session)
+    terminal.restore()
+    return await summary
+}
+
+/// An interactive monitor's loop: reads keys (telling a lone ESC from an
+/// arrow key by a 40 ms pause), redraws five times a second, on a key and on
+/// a resize, and ends the session on `handle` returning true, a signal or the
+/// terminal going away; it also ends when the session is stopped otherwise.
+///
+/// `@unchecked Sendable`: the terminal and the closures are used by one
+/// thread at a time: the loop's own thread while ``run(until:)`` runs, the
+/// caller's before and after; `run(until:)` returns only once that thread is done.
+final class MonitorLoop: @unchecked Sendable {
+    private let terminal: MonitorTerminal
+    private let handle: (MonitorKey) -> Bool
+    private let render: (_ width: Int, _ height: Int) -> ScreenFrame
+
+    init(terminal: MonitorTerminal, handle: @escaping (MonitorKey) -> Bool,
+         render: @escaping (_ width: Int, _ height: Int) -> ScreenFrame) {
+        self.terminal = terminal
+        self.handle = handle
+        self.render = render
+    }
+
+    /// Runs the loop on a thread of its own, so that its blocking `poll` of the
+    /// terminal never holds a thread of Swift's cooperative pool; stops `session`
+    /// with the loop's reason when the loop ends it.
+    func run(until session: CaptureSession) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                if let reason = self.loop(session) { session.stop(reason) }
+                continuation.resume()
+            }
+            thread.name = "monitor terminal"
+            thread.start()
+        }
+    }
+
+    /// The reason the loop ended the capture, or nil when the session was stopped elsewhere.
+    private func loop(_ session: CaptureSession) -> String? {
+        var decoder = MonitorKeyDecoder()
+        var lastDraw = ContinuousClock.now - .seconds(1)
+        var dirty = true
+        while session.stopReason == nil {
+            if let number = terminal.stopSignal {
+                switch number {
+                case SIGINT: return "interrupted"
+                case SIGTERM: return "terminated"
+                case SIGHUP: return "terminal hung up"
+                default: return "signal \(number)"
+                }
+            }
+            guard let bytes = terminal.read(waiting: decoder.hasPending ? 40 : 50) else { return "terminal closed" }
+            let keys = bytes.isEmpty ? (decoder.hasPending ? decoder.flushPending() : []) : decoder.feed(bytes)
+            for key in keys {
+                if handle(key) { return key == .interrupt ? "interrupted" : "quit" }
+                dirty = true
+            }
+            if terminal.takeResized() { dirty = true }
+            let now = ContinuousClock.now
+            if dirty || now - lastDraw >= .milliseconds(200) {
+                let size = terminal.size()
+                terminal.draw(render(size.width, size.height), width: size.width, height: size.height)
+                lastDraw = now
+                dirty = false
             }
         }
-        guard let bytes = terminal.read(waiting: decoder.hasPending ? 40 : 50) else { return "terminal closed" }
-        let keys = bytes.isEmpty ? (decoder.hasPending ? decoder.flushPending() : []) : decoder.feed(bytes)
-        for key in keys {
-            if handle(key) { return key == .interrupt ? "interrupted" : "quit" }
-            dirty = true
-        }
-        if terminal.takeResized() { dirty = true }
-        let now = ContinuousClock.now
-        if let pid, now - lastProcessCheck > .milliseconds(250) {
-            lastProcessCheck = now
-            if kill(pid, 0) != 0 && errno == ESRCH { return "process \(pid) exited" }
-        }
-        if dirty || now - lastDraw >= .milliseconds(200) {
-            let size = terminal.size()
-            terminal.draw(render(size.width, size.height), width: size.width, height: size.height)
-            lastDraw = now
-            dirty = false
-        }
+        return nil
     }
 }

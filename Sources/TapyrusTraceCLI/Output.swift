@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TraceHarness
 
 /// Writes to standard output, buffered, and notices a reader that went away
 /// (`| head`): writes then fail instead of killing the process.
@@ -49,6 +50,11 @@ enum Output {
             state.buffer.removeAll(keepingCapacity: true)
             return true
         }
+    }
+
+    /// Prints a capture's summary on standard error.
+    static func summary(_ summary: CaptureSummary) {
+        for line in summary.lines { note(line) }
     }
 
     /// Writes a line to standard error at once.

@@ -31,28 +31,18 @@ struct P2PMonitorCommand: AsyncParsableCommand {
         }
 
         let traffic = Mutex(P2PTraffic())
-        let subscription = tracer.onEvent { event in
-            traffic.withLock { _ = $0.record(event) }
-        }
         var screen = P2PMonitorScreen()
-        let reason: String
-        do {
-            try terminal.enter()
-            defer { terminal.restore() }
-            let where_ = target.description
-            reason = runMonitorLoop(terminal: terminal, pid: target.pid, handle: { key in
-                let peers = traffic.withLock { $0.peers }
-                return screen.handle(key, peers: peers) == .quit
-            }, render: { width, height in
-                let snapshot = traffic.withLock { $0 }
-                let lost = tracer.statistics().lost
-                return screen.render(snapshot, width: width, height: height, status: "\(snapshot.totalMessages) messages, \(lost) lost · \(where_)")
-            })
-        }
-        subscription.cancel()
-        await tracer.drain()
-        let statistics = tracer.statistics()
-        tracer.close()
-        Summary.print(statistics, reason: reason, printed: traffic.withLock { $0.totalMessages })
+        let where_ = target.description
+        let summary = try await runInteractiveMonitor(terminal: terminal, tracer: tracer, target: target, record: { event in
+            traffic.withLock { _ = $0.record(event) }
+        }, handle: { key in
+            let peers = traffic.withLock { $0.peers }
+            return screen.handle(key, peers: peers) == .quit
+        }, render: { width, height in
+            let snapshot = traffic.withLock { $0 }
+            let lost = tracer.statistics().lost
+            return screen.render(snapshot, width: width, height: height, status: "\(snapshot.totalMessages) messages, \(lost) lost · \(where_)")
+        })
+        Output.summary(summary)
     }
 }

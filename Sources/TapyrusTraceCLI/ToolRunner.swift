@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import TraceHarness
 import TraceTools
 
@@ -22,18 +23,53 @@ struct ToolTargetOptions: ParsableArguments {
     }
 }
 
-/// A tool shared between the event reader and the once-a-second ticker.
-private final class LockedTool<Tool: TraceTool>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var tool: Tool
+/// Prints what a ``TraceTool`` makes of a capture: its header, the lines of
+/// each event and each tick, and its closing lines, on standard output.
+///
+/// The capture's task feeds events and its ticker ticks, so the tool sits
+/// behind a lock.
+final class ToolPrinter<Tool: TraceTool>: Sendable {
+    private let tool: Mutex<Tool>
 
-    init(_ tool: Tool) { self.tool = tool }
-
-    func with<R>(_ body: (inout Tool) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&tool)
+    init(_ tool: Tool) {
+        self.tool = Mutex(tool)
     }
+
+    /// Writes the tool's header; false once standard output is closed.
+    func header() -> Bool {
+        write(tool.withLock { $0.header() }) && Output.flush()
+    }
+
+    /// Writes the event's lines; the capture ends when standard output is
+    /// closed or the tool has seen all it wanted.
+    func consume(_ event: TraceEvent) -> CaptureSession.Delivery {
+        let (lines, finished) = tool.withLock { tool in (tool.consume(event), tool.finishedReason) }
+        guard write(lines) else { return .failed("standard output closed") }
+        return finished.map(CaptureSession.Delivery.stop) ?? .keepGoing
+    }
+
+    /// Writes the tick's lines (for a tool that wants ticks) and flushes;
+    /// false once standard output is closed.
+    func tick() -> Bool {
+        let lines = tool.withLock { tool in tool.wantsTicks ? tool.tick(monotonicNanoseconds: Self.now) : [] }
+        return write(lines) && Output.flush()
+    }
+
+    /// Writes the last tick's and the closing lines; returns the tool as it ended.
+    func finish() -> Tool {
+        let (closing, ended) = tool.withLock { tool in
+            ((tool.wantsTicks ? tool.tick(monotonicNanoseconds: Self.now) : []) + tool.finish(), tool)
+        }
+        _ = write(closing)
+        Output.flush()
+        return ended
+    }
+
+    private func write(_ lines: [String]) -> Bool {
+        lines.allSatisfy { Output.line($0) }
+    }
+
+    private static var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
 }
 
 /// Runs a ``TraceTool`` as a command: resolves the target, attaches, prints
@@ -51,64 +87,14 @@ enum ToolRunner {
         let siteCount = tracer.probes.reduce(0) { $0 + $1.sites.count }
         Output.note("tracing \(tool.probes.map(\.description).joined(separator: ", ")) (\(siteCount) sites) of \(target.description); Ctrl-C to stop")
 
-        let stop = StopTrigger()
-        stop.onSignals()
-        if let duration = options.duration { stop.after(seconds: duration) }
-        if let pid = target.pid { stop.whenProcessExits(pid) }
-
-        let locked = LockedTool(tool)
-        @Sendable func write(_ lines: [String]) -> Bool {
-            for line in lines where !Output.line(line) {
-                stop.fire("standard output closed")
-                return false
-            }
-            return true
-        }
-        guard write(tool.header()), Output.flush() else {
-            let statistics = tracer.statistics()
-            tracer.close()
-            Summary.print(statistics, reason: "standard output closed", printed: 0)
-            return (tool, target)
-        }
-
-        let stream = tracer.events()
-        let printer = Task {
-            var consumed = 0
-            for await event in stream {
-                consumed += 1
-                let (lines, finished) = locked.with { tool in (tool.consume(event), tool.finishedReason) }
-                guard write(lines) else { break }
-                if let finished {
-                    stop.fire(finished)
-                    break
-                }
-            }
-            return consumed
-        }
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                if Task.isCancelled { break }
-                if tool.wantsTicks {
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    _ = write(locked.with { $0.tick(monotonicNanoseconds: now) })
-                }
-                if !Output.flush() { stop.fire("standard output closed") }
-            }
-        }
-
-        let reason = await stop.reason()
-        ticker.cancel()
-        await tracer.drain()
-        let statistics = tracer.statistics()
-        tracer.close()
-        let consumed = await printer.value
-        let closing = locked.with { tool in
-            (tool.wantsTicks ? tool.tick(monotonicNanoseconds: DispatchTime.now().uptimeNanoseconds) : []) + tool.finish()
-        }
-        _ = write(closing)
-        Output.flush()
-        Summary.print(statistics, reason: reason, printed: consumed)
-        return (locked.with { $0 }, target)
+        let session = CaptureSession(tracer: tracer, stopAfterSeconds: options.duration, processToWatch: target.pid, stopOnSignals: true)
+        let printer = ToolPrinter(tool)
+        if !printer.header() { session.stop("standard output closed") }
+        let summary = await session.run(tickEvery: .seconds(1), onTick: {
+            if !printer.tick() { session.stop("standard output closed") }
+        }, consume: printer.consume)
+        let ended = printer.finish()
+        Output.summary(summary)
+        return (ended, target)
     }
 }

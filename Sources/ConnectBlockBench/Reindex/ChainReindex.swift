@@ -155,17 +155,52 @@ public struct ChainReindex: Sendable {
     /// Runs the node until it has connected the whole chain, then stops it and
     /// removes its datadir (kept, and named in the error, when the run fails).
     ///
+    /// The capture (when ``probes`` are given) is one ``CaptureSession``: it
+    /// starts before the node, calls `onTick` every `tickEvery` while the node
+    /// connects, and ends once the tip is reached, before the node's shutdown.
+    ///
     /// - Throws: ``BenchChainError/reindexFailed(_:)`` when the node exits,
     ///   stalls or reaches another tip; a ``TracerError`` when the probes
     ///   cannot be attached; a ``NodeError`` when the node cannot start.
-    public func run(onEvent: @escaping @Sendable (TraceEvent) -> Void = { _ in }) async throws -> ReindexOutcome {
+    public func run(
+        onEvent: @escaping @Sendable (TraceEvent) -> Void = { _ in },
+        tickEvery interval: Duration? = nil, onTick: @escaping @Sendable () -> Void = {}
+    ) async throws -> ReindexOutcome {
         if settings.dropPageCache { try Self.dropPageCache() }
         let gate = PidGate(onEvent)
-        let tracer = try probes.isEmpty ? nil : Tracer(binary: binaries.tapyrusd, probes: probes)
-        defer { tracer?.close() }
-        let subscription = tracer?.onEvent { gate.receive($0) }
-        defer { subscription?.cancel() }
+        let session = try probes.isEmpty ? nil : CaptureSession(tracer: Tracer(binary: binaries.tapyrusd, probes: probes))
+        async let captured = session?.run(tickEvery: interval, onTick: onTick) { event in
+            gate.receive(event)
+            return .keepGoing
+        }
+        do {
+            let (pid, node, wall) = try await connect(opening: gate)
+            session?.stop("tip reached")
+            // The counts cover connecting the chain, not the shutdown's flush.
+            let capture = await captured?.statistics
+            let nodeEvents = gate.passed
+            do {
+                try await node.stop()
+            } catch {
+                await node.finish(passed: false)
+                throw error
+            }
+            let benchLog = settings.benchLog ? BenchLog.connectTotals(inLogAt: node.debugLogPath) : [:]
+            await node.finish(passed: true)
+            return ReindexOutcome(pid: pid, tipHeight: chain.manifest.blocks, wallSeconds: wall, benchLogMicroseconds: benchLog,
+                                  nodeEvents: nodeEvents, capture: capture)
+        } catch {
+            session?.stop("reindex failed")
+            _ = await captured
+            throw error
+        }
+    }
 
+    /// Starts the node on a fresh datadir and waits until it has connected the
+    /// chain; opens `gate` to the measured node's pid. Returns the pid, the
+    /// running node and the measured wall time. A failed node is finished
+    /// (its datadir kept) before the error is thrown.
+    private func connect(opening gate: PidGate) async throws -> (pid: Int32, node: TapyrusNode, wallSeconds: Double) {
         var options = NodeOptions(name: "bench-\(chain.name)")
         options.genesisBlock = chain.genesisBlock
         options.blockFiles = [chain.blocksPath]
@@ -200,16 +235,7 @@ public struct ChainReindex: Sendable {
             }
             gate.open(for: pid)
             let reached = try await waitForTip(node: node, tip: tip, clock: clock, phase: "the measured \(settings.mode.rawValue)")
-            let wall = (reached - started).seconds
-            // The counts cover connecting the chain, not the shutdown's flush.
-            await tracer?.drain()
-            let capture = tracer?.statistics()
-            let nodeEvents = gate.passed
-            try await node.stop()
-            let benchLog = settings.benchLog ? BenchLog.connectTotals(inLogAt: node.debugLogPath) : [:]
-            await node.finish(passed: true)
-            return ReindexOutcome(pid: pid, tipHeight: tip, wallSeconds: wall, benchLogMicroseconds: benchLog,
-                                  nodeEvents: nodeEvents, capture: capture)
+            return (pid, node, (reached - started).seconds)
         } catch {
             await node.finish(passed: false)
             throw error
