@@ -2,8 +2,8 @@ import Foundation
 
 /// A static, self-contained HTML page about the benchmark's baselines.
 ///
-/// Built from plain values (BenchStore does not depend on TraceHarness, so the
-/// caller turns its statistics into these rows). ``html()`` draws every chart
+/// Built from plain values, or from a stored comparison with
+/// ``init(_:builds:generated:)``. ``html()`` draws every chart
 /// as inline SVG with inline CSS: the page has no scripts and refers to
 /// nothing on the network, so it can be mailed, archived or opened offline.
 ///

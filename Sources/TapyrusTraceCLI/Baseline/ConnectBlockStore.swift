@@ -17,7 +17,7 @@ enum ConnectBlockStore {
         _ benchmark: ConnectBlockBenchmark, target: ToolTarget, into store: BaselineStore,
         chainName: String, label: String?
     ) async throws -> (run: Int64, complete: Bool) {
-        let chain = Chain(
+        let chain = Chain.Draft(
             name: chainName, generatorVersion: "external",
             parameters: ["source": "blocks connected by the traced tapyrusd (e.g. -reindex)"],
             blockCount: Int(benchmark.endHeight - benchmark.startHeight + 1)
@@ -33,20 +33,17 @@ enum ConnectBlockStore {
     /// run is complete only if the end height was connected and no height in
     /// range is missing. Returns the run's id.
     static func save(
-        _ benchmark: ConnectBlockBenchmark, build identity: BuildIdentity, label: String?, chain: Chain, into store: BaselineStore,
+        _ benchmark: ConnectBlockBenchmark, build identity: BuildIdentity, label: String?, chain: Chain.Draft, into store: BaselineStore,
         parameters: [String: String], wallSeconds: Double, notes: String
     ) async throws -> (run: Int64, complete: Bool) {
-        let build = try await store.recordBuild(Build(sha256: identity.sha256, version: identity.version ?? "unknown", label: label))
+        let build = try await store.recordBuild(Build.Draft(sha256: identity.sha256, version: identity.version ?? "unknown", label: label))
         let machine = try await store.recordMachine(Machine.current())
         let chain = try await store.recordChain(chain)
-        guard let buildID = build.id, let machineID = machine.id, let chainID = chain.id else {
-            throw CommandFailure("the baselines database returned a record without an id")
-        }
         var runParameters = parameters
         runParameters["start_height"] = "\(benchmark.startHeight)"
         runParameters["end_height"] = "\(benchmark.endHeight)"
         runParameters["threshold_ms"] = "\(benchmark.thresholdMilliseconds)"
-        let run = try await store.beginRun(build: buildID, machine: machineID, chain: chainID, parameters: runParameters, notes: notes)
+        let run = try await store.beginRun(build: build.id, machine: machine.id, chain: chain.id, parameters: runParameters, notes: notes)
         let measurements = benchmark.blocks.map { block in
             BlockMeasurement(height: Int(block.height), hash: block.hash.hex, transactions: Int(block.transactions),
                              inputs: Int(block.inputs), sigops: Int(block.sigops), durationMicros: block.durationMicroseconds)

@@ -165,7 +165,7 @@ struct ConnectBlockBenchCommand: AsyncParsableCommand {
             guard end <= tip else { throw CommandFailure("--to \(end) is beyond the chain's tip, height \(tip)") }
             let settings = reindex.settings
             ReindexOptions.printControlled(settings, chain: chain, json: json)
-            let chainRecord = Chain(name: chain.name, generatorVersion: chain.manifest.generatorVersion,
+            let chainRecord = Chain.Draft(name: chain.name, generatorVersion: chain.manifest.generatorVersion,
                                     parameters: chain.manifest.spec.parameters.merging(
                                         ["cache_key": chain.manifest.cacheKey, "blocks_sha256": chain.manifest.blocksSHA256]) { $1 },
                                     blockCount: chain.manifest.blocks)

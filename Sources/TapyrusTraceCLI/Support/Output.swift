@@ -65,7 +65,7 @@ enum Output {
 }
 
 /// A failure the CLI reports in one line and exits non-zero for.
-struct CommandFailure: Error, CustomStringConvertible {
-    var description: String
+struct CommandFailure: Error, Sendable, CustomStringConvertible {
+    let description: String
     init(_ description: String) { self.description = description }
 }

@@ -61,7 +61,7 @@ struct ConnectBlockTests {
             #expect(runs[0].run.status == .complete)
             #expect(runs[0].chain.name == "reindex-30")
             #expect(runs[0].build.label == "test build")
-            let stored = try await store.blocks(run: try #require(runs[0].run.id))
+            let stored = try await store.blocks(run: runs[0].run.id)
             #expect(stored.map(\.height) == Array(1...30))
             #expect(stored.map(\.hash) == (1...30).map { hashes[$0] ?? "" })
             #expect(stored.allSatisfy { $0.transactions == 1 && $0.inputs == 1 && $0.durationMicros >= 0 })
