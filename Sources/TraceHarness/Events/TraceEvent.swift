@@ -91,12 +91,114 @@ public struct Hash256: Sendable, Hashable, CustomStringConvertible, Codable {
 
 /// A typed view of a catalogued event could not be made.
 public struct EventDecodingError: Error, Sendable, CustomStringConvertible {
-    public var probe: ProbeName
-    public var field: String
-    public var reason: String
+    public let probe: ProbeName
+    public let field: String
+    public let reason: String
     public var description: String { "\(probe) field \(field): \(reason)" }
 }
 
+/// Reads a decoded event's fields by the slots its declaration gave them:
+/// the first read is the first declared argument, the next read the next.
+///
+/// A typed event (``CataloguedEvent``) reads its fields in declaration order,
+/// so each field's name is written once, in its ``Tracepoint`` declaration;
+/// the name appears again only in the errors, taken from the event.
+///
+/// For example, `validation:block_connected` declares hash, height, … and reads:
+///
+/// ```swift
+/// init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+///     hash = try reader.hash()
+///     height = try reader.int32()
+///     // …
+/// }
+/// ```
+public struct EventFieldReader: Sendable {
+    private let event: TraceEvent
+    private var slot = 0
+
+    /// A reader of `event`'s fields, which must have the declaration's
+    /// argument count (an event decoded raw has the binary's).
+    public init(_ event: TraceEvent, declaration: Tracepoint) throws(EventDecodingError) {
+        guard event.fields.count == declaration.fields.count else {
+            throw EventDecodingError(probe: event.probe, field: "(arguments)",
+                                     reason: "\(event.fields.count) arguments arrived, the declaration has \(declaration.fields.count)")
+        }
+        self.event = event
+    }
+
+    /// The next slot's name and value; an unreadable pointer is an error.
+    private mutating func next() throws(EventDecodingError) -> (name: String, value: FieldValue) {
+        guard slot < event.fields.count else {
+            throw EventDecodingError(probe: event.probe, field: "(argument \(slot))", reason: "read past the last argument")
+        }
+        let field = event.fields[slot]
+        slot += 1
+        if case .unreadable(let address) = field.value {
+            throw EventDecodingError(probe: event.probe, field: field.name, reason: "memory at 0x\(String(address, radix: 16)) could not be read")
+        }
+        return (field.name, field.value)
+    }
+
+    private func mismatch(_ field: (name: String, value: FieldValue), _ expected: String) -> EventDecodingError {
+        EventDecodingError(probe: event.probe, field: field.name, reason: "expected \(expected), found \(field.value)")
+    }
+
+    /// A signed integer of any width.
+    public mutating func int64() throws(EventDecodingError) -> Int64 {
+        let field = try next()
+        switch field.value {
+        case .signed(let value): return value
+        case .unsigned(let value): return Int64(bitPattern: value)
+        default: throw mismatch(field, "an integer")
+        }
+    }
+
+    /// An unsigned integer of any width.
+    public mutating func uint64() throws(EventDecodingError) -> UInt64 {
+        let field = try next()
+        switch field.value {
+        case .unsigned(let value): return value
+        case .signed(let value): return UInt64(bitPattern: value)
+        default: throw mismatch(field, "an integer")
+        }
+    }
+
+    /// A 4-byte signed integer.
+    public mutating func int32() throws(EventDecodingError) -> Int32 { Int32(truncatingIfNeeded: try int64()) }
+
+    /// A 4-byte unsigned integer.
+    public mutating func uint32() throws(EventDecodingError) -> UInt32 { UInt32(truncatingIfNeeded: try uint64()) }
+
+    public mutating func bool() throws(EventDecodingError) -> Bool {
+        let field = try next()
+        guard case .bool(let value) = field.value else { throw mismatch(field, "a bool") }
+        return value
+    }
+
+    /// A string; a truncated one is returned as it arrived.
+    public mutating func string() throws(EventDecodingError) -> String {
+        let field = try next()
+        guard case .string(let value, _) = field.value else { throw mismatch(field, "a string") }
+        return value
+    }
+
+    public mutating func hash() throws(EventDecodingError) -> Hash256 {
+        let field = try next()
+        guard case .hash(let value) = field.value else { throw mismatch(field, "a hash") }
+        return value
+    }
+
+    public mutating func payload() throws(EventDecodingError) -> Payload {
+        let field = try next()
+        guard case .payload(let value) = field.value else { throw mismatch(field, "a payload") }
+        return value
+    }
+}
+
+/// Fields by name, for consumers without a typed view: tests of the decoder,
+/// generic printers and probes outside the catalogue. Typed events read by
+/// slot (EventFieldReader).
 extension TraceEvent {
     private func value(_ name: String) throws(EventDecodingError) -> FieldValue {
         guard let value = self[name] else {
