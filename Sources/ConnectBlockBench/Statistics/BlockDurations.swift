@@ -51,6 +51,6 @@ public struct BlockDurations: Sendable, Hashable, Codable {
 
 /// Two sets of durations could not be compared; the message says what to fix.
 public struct StatisticsError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var description: String
+    public let description: String
     public init(_ description: String) { self.description = description }
 }

@@ -30,7 +30,7 @@ public struct BlockchainInfo: Sendable, Hashable, Decodable {
 }
 
 /// `getblock <hash> 1`: a block with its transaction ids.
-public struct Block: Sendable, Hashable, Decodable {
+public struct BlockInfo: Sendable, Hashable, Decodable {
     public var hash: String
     /// Confirmations, or -1 if the block is not on the active chain.
     public var confirmations: Int
@@ -89,7 +89,7 @@ public struct TransactionOutput: Sendable, Hashable, Decodable {
 }
 
 /// `getrawtransaction <txid> true`: a decoded transaction.
-public struct RawTransaction: Sendable, Hashable, Decodable {
+public struct DecodedTransaction: Sendable, Hashable, Decodable {
     public var txid: String
     public var hash: String?
     public var size: Int

@@ -48,7 +48,7 @@ public struct ScenarioContext: Sendable {
 
 /// A scenario could not go on (a setup step failed).
 public struct ScenarioError: Error, Sendable, CustomStringConvertible {
-    public var description: String
+    public let description: String
     public init(_ description: String) { self.description = description }
 }
 
@@ -85,6 +85,8 @@ public struct ScenarioVerdict: Sendable, Codable {
 /// Known upstream bugs are wrapped in ``knownIssue(_:_:)``: their failures
 /// are recorded as known issues, and if the bug no longer reproduces the
 /// scenario fails, so that the record is removed.
+///
+/// `@unchecked Sendable`: every stored property is read and written with `lock` held.
 public final class Check: @unchecked Sendable {
     private let lock = NSLock()
     private var evidence: [String] = []

@@ -56,6 +56,7 @@ struct CacheFiller: Sendable {
     }
 
     /// A thread-safe counter of the coins used.
+    /// `@unchecked Sendable`: `value` is read and written with `lock` held.
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var value = 0

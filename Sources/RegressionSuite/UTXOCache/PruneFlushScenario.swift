@@ -160,6 +160,9 @@ struct UTXOCachePruneFlushScenario: Scenario {
 /// output, with ten 9,938-byte `OP_RETURN` outputs (not coins) and a new
 /// `OP_TRUE` output. The chains start from one wallet coinbase (signed by the
 /// wallet); the rest needs no signature.
+///
+/// `@unchecked Sendable`: `rpc` is Sendable and never changes; `heads` is
+/// read and written with `lock` held.
 final class BlockFileFiller: @unchecked Sendable {
     /// OP_RETURN outputs per transaction: 10 × 9,949 bytes keep it under 100,000 bytes.
     static let dataOutputs = 10
