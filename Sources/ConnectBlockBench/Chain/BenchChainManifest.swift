@@ -50,15 +50,6 @@ public struct BlockSummary: Sendable, Hashable, Codable {
     public var outputs: Int
     /// Serialised size in bytes.
     public var bytes: Int
-
-    public init(height: Int, hash: String, transactions: Int, inputs: Int, outputs: Int, bytes: Int) {
-        self.height = height
-        self.hash = hash
-        self.transactions = transactions
-        self.inputs = inputs
-        self.outputs = outputs
-        self.bytes = bytes
-    }
 }
 
 /// A benchmark chain in the cache, checked against its manifest.

@@ -13,12 +13,6 @@ public struct RatioEstimate: Sendable, Hashable, Codable {
     public var lower: Double
     public var upper: Double
 
-    public init(ratio: Double, lower: Double, upper: Double) {
-        self.ratio = ratio
-        self.lower = lower
-        self.upper = upper
-    }
-
     /// The change in percent: +10 for a ratio of 1.10.
     public var percentChange: Double { (ratio - 1) * 100 }
 

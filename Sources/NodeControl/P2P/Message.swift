@@ -40,14 +40,6 @@ public struct MessageHeader: Sendable, Hashable {
     /// The first four bytes of the payload's double SHA-256.
     public var checksum: [UInt8]
 
-    /// Creates a header from its fields.
-    public init(magic: NetworkMagic, command: String, payloadLength: UInt32, checksum: [UInt8]) {
-        self.magic = magic
-        self.command = command
-        self.payloadLength = payloadLength
-        self.checksum = checksum
-    }
-
     /// Encodes the header; fails if the command does not fit in 12 bytes.
     public func encoded() throws(P2PError) -> [UInt8] {
         let commandBytes = Array(command.utf8)

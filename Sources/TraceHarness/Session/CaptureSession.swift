@@ -197,12 +197,6 @@ public struct CaptureSummary: Sendable {
     /// Events handed to the consumer.
     public var delivered: Int
 
-    public init(reason: String, statistics: CaptureStatistics, delivered: Int) {
-        self.reason = reason
-        self.statistics = statistics
-        self.delivered = delivered
-    }
-
     /// The summary as the commands print it on standard error: the reason,
     /// the counts, each probe that fired, and a warning when events were lost.
     public var lines: [String] {

@@ -23,13 +23,6 @@ public struct P2PTraffic: Sendable {
         /// Payload size in bytes.
         public var size: UInt64
         public var date: Date
-
-        public init(direction: Direction, type: String, size: UInt64, date: Date) {
-            self.direction = direction
-            self.type = type
-            self.size = size
-            self.date = date
-        }
     }
 
     /// One peer's row and history.
@@ -44,13 +37,6 @@ public struct P2PTraffic: Sendable {
         /// The most recent messages, oldest first (at most ``P2PTraffic/historyLimit``).
         public var messages: [Message] = []
         public var lastSeen: Date
-
-        public init(id: Int64, address: String, connectionType: String, lastSeen: Date) {
-            self.id = id
-            self.address = address
-            self.connectionType = connectionType
-            self.lastSeen = lastSeen
-        }
     }
 
     /// Messages kept per peer.
