@@ -49,9 +49,9 @@ extension BaselineStore {
     ///   blocks, or connected another chain; a ``StatisticsError`` when the
     ///   sides cannot be compared (too few heights in common).
     public func compare(baseline: RunSelection, candidate: RunSelection, options: ComparisonOptions) async throws -> StoredComparison {
-        let candidateRuns = try await candidates(candidate)
+        let candidateRuns = try await runs(candidate, like: nil)
         let first = candidateRuns[0]
-        let baselineRuns = try await baselines(baseline, like: first)
+        let baselineRuns = try await runs(baseline, like: first)
         let base = baselineRuns[0]
         if base.run.chainId != first.run.chainId {
             throw BaselineStoreError(.incomparable, "runs \(base.id) and \(first.id) connected different chains (\(base.chain.name) vs \(first.chain.name)); compare runs of the same chain")
@@ -103,29 +103,22 @@ extension BaselineStore {
         return points.sorted { $0.date < $1.date }
     }
 
-    private func candidates(_ selection: RunSelection) async throws -> [RunSummary] {
+    /// The runs `selection` names. A build's runs are those of `candidate`'s
+    /// chain and machine (for the candidate itself: of its latest run's) where
+    /// it has some, else of the chain, else its latest run (the check of
+    /// chains then refuses it).
+    private func runs(_ selection: RunSelection, like candidate: RunSummary?) async throws -> [RunSummary] {
         switch selection {
-        case .latestComplete, .storedBaseline:
+        case .latestComplete:
             guard let latest = try await runs(status: .complete).max(by: { ($0.run.started, $0.id) < ($1.run.started, $1.id) }) else {
                 throw BaselineStoreError(.runNotComplete, "no complete run in \(path) to compare; store one with `tapyrus-trace connectblock --store`")
             }
             return [latest]
-        case .run(let id):
-            return [try await run(id)]
-        case .build(let reference):
-            let runs = try await completeRuns(ofBuild: reference)
-            let latest = runs[runs.count - 1]
-            return runs.filter { $0.run.chainId == latest.run.chainId && $0.run.machineId == latest.run.machineId }
-        }
-    }
-
-    /// The baseline side for a candidate like `candidate`: a build's runs of
-    /// the candidate's chain and machine where it has some, else of its chain.
-    private func baselines(_ selection: RunSelection, like candidate: RunSummary) async throws -> [RunSummary] {
-        let chain = candidate.run.chainId, machine = candidate.run.machineId
-        switch selection {
-        case .latestComplete, .storedBaseline:
-            guard let stored = try await baseline(chain: chain, machine: machine) else {
+        case .storedBaseline:
+            guard let candidate else {
+                throw BaselineStoreError(.noBaseline, "a stored baseline is the baseline of a candidate; name the candidate's run or build")
+            }
+            guard let stored = try await baseline(chain: candidate.run.chainId, machine: candidate.run.machineId) else {
                 throw BaselineStoreError(.noBaseline, "no baseline is set for chain \(candidate.chain.name) on \(candidate.machine.host); set one with `tapyrus-trace baseline set-baseline RUN|BUILD` or pass --baseline")
             }
             return [stored]
@@ -133,10 +126,10 @@ extension BaselineStore {
             return [try await run(id)]
         case .build(let reference):
             let runs = try await completeRuns(ofBuild: reference)
-            let same = runs.filter { $0.run.chainId == chain && $0.run.machineId == machine }
+            let like = candidate ?? runs[runs.count - 1]
+            let same = runs.filter { $0.run.chainId == like.run.chainId && $0.run.machineId == like.run.machineId }
             if !same.isEmpty { return same }
-            let sameChain = runs.filter { $0.run.chainId == chain }
-            // None connected this chain: the check of chains says so.
+            let sameChain = runs.filter { $0.run.chainId == like.run.chainId }
             return sameChain.isEmpty ? [runs[runs.count - 1]] : sameChain
         }
     }

@@ -140,29 +140,20 @@ public struct EventFieldReader: Sendable {
         return (field.name, field.value)
     }
 
-    private func mismatch(_ field: (name: String, value: FieldValue), _ expected: String) -> EventDecodingError {
-        EventDecodingError(probe: event.probe, field: field.name, reason: "expected \(expected), found \(field.value)")
+    /// The next slot's value as `extract` reads it, or an error naming the field.
+    private mutating func next<Value>(_ expected: String, _ extract: (FieldValue) -> Value?) throws(EventDecodingError) -> Value {
+        let field = try next()
+        guard let value = extract(field.value) else {
+            throw EventDecodingError(probe: event.probe, field: field.name, reason: "expected \(expected), found \(field.value)")
+        }
+        return value
     }
 
     /// A signed integer of any width.
-    public mutating func int64() throws(EventDecodingError) -> Int64 {
-        let field = try next()
-        switch field.value {
-        case .signed(let value): return value
-        case .unsigned(let value): return Int64(bitPattern: value)
-        default: throw mismatch(field, "an integer")
-        }
-    }
+    public mutating func int64() throws(EventDecodingError) -> Int64 { try next("an integer", \.int64Value) }
 
     /// An unsigned integer of any width.
-    public mutating func uint64() throws(EventDecodingError) -> UInt64 {
-        let field = try next()
-        switch field.value {
-        case .unsigned(let value): return value
-        case .signed(let value): return UInt64(bitPattern: value)
-        default: throw mismatch(field, "an integer")
-        }
-    }
+    public mutating func uint64() throws(EventDecodingError) -> UInt64 { try next("an integer", \.uint64Value) }
 
     /// A 4-byte signed integer.
     public mutating func int32() throws(EventDecodingError) -> Int32 { Int32(truncatingIfNeeded: try int64()) }
@@ -170,94 +161,75 @@ public struct EventFieldReader: Sendable {
     /// A 4-byte unsigned integer.
     public mutating func uint32() throws(EventDecodingError) -> UInt32 { UInt32(truncatingIfNeeded: try uint64()) }
 
-    public mutating func bool() throws(EventDecodingError) -> Bool {
-        let field = try next()
-        guard case .bool(let value) = field.value else { throw mismatch(field, "a bool") }
-        return value
-    }
+    public mutating func bool() throws(EventDecodingError) -> Bool { try next("a bool", \.boolValue) }
 
     /// A string; a truncated one is returned as it arrived.
-    public mutating func string() throws(EventDecodingError) -> String {
-        let field = try next()
-        guard case .string(let value, _) = field.value else { throw mismatch(field, "a string") }
-        return value
+    public mutating func string() throws(EventDecodingError) -> String { try next("a string", \.stringValue) }
+
+    public mutating func hash() throws(EventDecodingError) -> Hash256 { try next("a hash", \.hash256Value) }
+
+    public mutating func payload() throws(EventDecodingError) -> Payload { try next("a payload", \.payloadValue) }
+}
+
+extension FieldValue {
+    /// A signed integer of any width (an unsigned one reinterpreted), else nil.
+    public var int64Value: Int64? {
+        switch self {
+        case .signed(let value): value
+        case .unsigned(let value): Int64(bitPattern: value)
+        default: nil
+        }
     }
 
-    public mutating func hash() throws(EventDecodingError) -> Hash256 {
-        let field = try next()
-        guard case .hash(let value) = field.value else { throw mismatch(field, "a hash") }
-        return value
-    }
+    /// An unsigned integer of any width (a signed one reinterpreted), else nil.
+    public var uint64Value: UInt64? { int64Value.map { UInt64(bitPattern: $0) } }
 
-    public mutating func payload() throws(EventDecodingError) -> Payload {
-        let field = try next()
-        guard case .payload(let value) = field.value else { throw mismatch(field, "a payload") }
-        return value
-    }
+    public var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
+
+    /// A string's text, truncated or not, else nil.
+    public var stringValue: String? { if case .string(let value, _) = self { value } else { nil } }
+
+    public var hash256Value: Hash256? { if case .hash(let value) = self { value } else { nil } }
+
+    public var payloadValue: Payload? { if case .payload(let value) = self { value } else { nil } }
 }
 
 /// Fields by name, for consumers without a typed view: tests of the decoder,
 /// generic printers and probes outside the catalogue. Typed events read by
-/// slot (EventFieldReader).
+/// slot (``EventFieldReader``).
 extension TraceEvent {
-    private func value(_ name: String) throws(EventDecodingError) -> FieldValue {
+    /// The value of the field called `name` as `extract` reads it, or an error.
+    private func value<Value>(_ name: String, _ expected: String, _ extract: (FieldValue) -> Value?) throws(EventDecodingError) -> Value {
         guard let value = self[name] else {
             throw EventDecodingError(probe: probe, field: name, reason: "no such field")
         }
         if case .unreadable(let address) = value {
             throw EventDecodingError(probe: probe, field: name, reason: "memory at 0x\(String(address, radix: 16)) could not be read")
         }
-        return value
-    }
-
-    private func mismatch(_ name: String, _ expected: String) -> EventDecodingError {
-        EventDecodingError(probe: probe, field: name, reason: "expected \(expected), found \(String(describing: self[name]))")
-    }
-
-    /// A signed integer field (any width), for typed views.
-    public func int64(_ name: String) throws(EventDecodingError) -> Int64 {
-        switch try value(name) {
-        case .signed(let value): return value
-        case .unsigned(let value): return Int64(bitPattern: value)
-        default: throw mismatch(name, "an integer")
+        guard let extracted = extract(value) else {
+            throw EventDecodingError(probe: probe, field: name, reason: "expected \(expected), found \(value)")
         }
+        return extracted
     }
 
-    /// An unsigned integer field (any width), for typed views.
-    public func uint64(_ name: String) throws(EventDecodingError) -> UInt64 {
-        switch try value(name) {
-        case .unsigned(let value): return value
-        case .signed(let value): return UInt64(bitPattern: value)
-        default: throw mismatch(name, "an integer")
-        }
-    }
+    /// A signed integer field (any width).
+    public func int64(_ name: String) throws(EventDecodingError) -> Int64 { try value(name, "an integer", \.int64Value) }
 
-    public func bool(_ name: String) throws(EventDecodingError) -> Bool {
-        guard case .bool(let value) = try value(name) else { throw mismatch(name, "a bool") }
-        return value
-    }
+    /// An unsigned integer field (any width).
+    public func uint64(_ name: String) throws(EventDecodingError) -> UInt64 { try value(name, "an integer", \.uint64Value) }
+
+    public func bool(_ name: String) throws(EventDecodingError) -> Bool { try value(name, "a bool", \.boolValue) }
 
     /// A string field; a truncated string is still returned (check
     /// ``isTruncated(_:)`` where it matters).
-    public func string(_ name: String) throws(EventDecodingError) -> String {
-        guard case .string(let value, _) = try value(name) else { throw mismatch(name, "a string") }
-        return value
-    }
+    public func string(_ name: String) throws(EventDecodingError) -> String { try value(name, "a string", \.stringValue) }
 
     public func isTruncated(_ name: String) -> Bool {
         if case .string(_, let truncated) = self[name] { return truncated }
         return false
     }
 
-    public func hash(_ name: String) throws(EventDecodingError) -> Hash256 {
-        guard case .hash(let value) = try value(name) else { throw mismatch(name, "a hash") }
-        return value
-    }
+    public func hash(_ name: String) throws(EventDecodingError) -> Hash256 { try value(name, "a hash", \.hash256Value) }
 
-    public func payload(_ name: String) throws(EventDecodingError) -> Payload {
-        switch self[name] {
-        case .payload(let value): return value
-        default: throw mismatch(name, "a payload")
-        }
-    }
+    public func payload(_ name: String) throws(EventDecodingError) -> Payload { try value(name, "a payload", \.payloadValue) }
 }
