@@ -9,18 +9,15 @@ struct ProbesCommand: ParsableCommand {
         abstract: "List every USDT probe and site of a binary with its argument specs."
     )
 
-    @Argument(help: "The ELF binary to read (e.g. tapyrusd).")
-    var binary: String
-
-    @Flag(help: "Print JSON instead of text.")
-    var json = false
+    @OptionGroup var options: BinaryOptions
 
     func run() throws {
         Output.ignoreBrokenPipe()
         defer { Output.flush() }
-        let sites = try ProbeDiscovery.sites(inBinaryAt: binary)
+        let binary = options.binary
+        let sites = try options.sites()
         let catalogue = TracepointCatalogue.tapyrusd
-        if json {
+        if options.json {
             let rows = sites.map { site in
                 ProbeSiteJSON(
                     probe: site.probe.description,
@@ -33,9 +30,7 @@ struct ProbesCommand: ParsableCommand {
                     }
                 )
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Output.line(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            try Output.json(rows)
             return
         }
         let grouped = Dictionary(grouping: sites, by: \.probe)

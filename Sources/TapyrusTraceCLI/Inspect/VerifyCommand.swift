@@ -10,20 +10,15 @@ struct VerifyCommand: ParsableCommand {
         discussion: "Exits 0 when every tracepoint is present with the declared argument sizes and signs at every site, 1 otherwise."
     )
 
-    @Argument(help: "The ELF binary to check (e.g. tapyrusd).")
-    var binary: String
-
-    @Flag(help: "Print the report as JSON.")
-    var json = false
+    @OptionGroup var options: BinaryOptions
 
     func run() throws {
         Output.ignoreBrokenPipe()
-        let sites = try ProbeDiscovery.sites(inBinaryAt: binary)
+        let binary = options.binary
+        let sites = try options.sites()
         let report = TracepointCatalogue.tapyrusd.conformance(of: sites, binary: binary)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Output.line(String(decoding: try encoder.encode(report), as: UTF8.self))
+        if options.json {
+            try Output.json(report)
         } else {
             let declared = TracepointCatalogue.tapyrusd.tracepoints.count
             Output.line("\(binary): \(report.found.count) probes, \(sites.count) sites; catalogue: \(declared) tracepoints")

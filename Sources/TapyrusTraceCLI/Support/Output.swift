@@ -52,6 +52,14 @@ enum Output {
         }
     }
 
+    /// Writes `value` as pretty, key-sorted JSON; false once standard output is closed.
+    @discardableResult
+    static func json<Value: Encodable>(_ value: Value) throws -> Bool {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return line(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
     /// Prints a capture's summary on standard error.
     static func summary(_ summary: CaptureSummary) {
         for line in summary.lines { note(line) }

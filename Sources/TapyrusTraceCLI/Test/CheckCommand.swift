@@ -68,9 +68,7 @@ struct CheckCommand: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
 
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Output.line(String(decoding: try encoder.encode(results), as: UTF8.self))
+            try Output.json(results)
         } else {
             for line in VerdictTable.lines(results) { Output.line(line) }
             Output.line(String(format: "%d scenarios, %d passed, %d failed, %d known issues in %.1f s",
