@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "NodeControl", targets: ["NodeControl"]),
         .library(name: "BenchStore", targets: ["BenchStore"]),
         .library(name: "RegressionSuite", targets: ["RegressionSuite"]),
+        .library(name: "TraceTools", targets: ["TraceTools"]),
+        .library(name: "ConnectBlockBench", targets: ["ConnectBlockBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +41,9 @@ let package = Package(
         // What the capture core and node control both need: hex, byte
         // reading and writing, SHA-256, amounts and the transaction codec.
         .target(name: "TapyrusEncoding"),
+        // The capture core: ELF notes, the tracepoint catalogue and typed
+        // events, the capture itself and the capture session. It knows
+        // nothing of nodes.
         .target(
             name: "TraceHarness",
             dependencies: ["CBPFShim", "TapyrusEncoding"],
@@ -51,14 +56,14 @@ let package = Package(
             name: "RegressionSuite",
             dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl"]
         ),
-        // The ConnectBlock benchmark: deterministic chains, the reindex runner,
-        // the statistics that compare builds, and what identifies a build.
         // The seed tools' pure state and rendering: logs, monitors, the
         // connectblock benchmark; the CLI feeds them events and keys.
         .target(
             name: "TraceTools",
             dependencies: ["TapyrusEncoding", "TraceHarness"]
         ),
+        // The ConnectBlock benchmark: deterministic chains, the reindex runner,
+        // the statistics that compare builds, and what identifies a build.
         .target(
             name: "ConnectBlockBench",
             dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl"]
