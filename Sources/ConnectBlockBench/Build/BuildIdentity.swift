@@ -17,21 +17,11 @@ public struct BuildIdentity: Sendable, Hashable, Codable {
     }
 
     /// `sha256sum`'s digest of `path`, or nil if it is missing or failed.
-    /// Launched and waited for on the same thread (Foundation's rule).
-    private static func coreutilsDigest(of path: String) -> String? {
+    private static func coreutilsDigest(of path: String) async -> String? {
         let tool = "/usr/bin/sha256sum"
-        guard FileManager.default.isExecutableFile(atPath: tool) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = [path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let digest = String(decoding: data, as: UTF8.self).split(separator: " ").first,
-              digest.count == 64 else { return nil }
+        guard FileManager.default.isExecutableFile(atPath: tool),
+              let output = try? await ProcessRunner.run(tool, arguments: [path]), output.exitCode == 0,
+              let digest = output.standardOutput.split(separator: " ").first, digest.count == 64 else { return nil }
         return String(digest)
     }
 
@@ -41,7 +31,7 @@ public struct BuildIdentity: Sendable, Hashable, Codable {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw BenchChainError.unreadable(path: path, purpose: "identify the build")
         }
-        if let digest = coreutilsDigest(of: path) { return digest }
+        if let digest = await coreutilsDigest(of: path) { return digest }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw BenchChainError.unreadable(path: path, purpose: "identify the build")
         }
