@@ -159,9 +159,11 @@ func runInteractiveMonitor(
     record: @escaping @Sendable (TraceEvent) -> Void,
     handle: @escaping (MonitorKey) -> Bool, render: @escaping (_ width: Int, _ height: Int) -> ScreenFrame
 ) async throws -> CaptureSummary {
-    let session = CaptureSession(tracer: tracer, processToWatch: target.pid)
+    // Only the loop stops this session, once it is done with the terminal and
+    // `render` (which reads the tracer's counters): the tracer is closed after.
+    let session = CaptureSession(tracer: tracer)
     try terminal.enter()
-    let loop = MonitorLoop(terminal: terminal, handle: handle, render: render)
+    let loop = MonitorLoop(terminal: terminal, pid: target.pid, handle: handle, render: render)
     async let summary = session.run { event in
         record(event)
         return .keepGoing
@@ -173,20 +175,22 @@ func runInteractiveMonitor(
 
 /// An interactive monitor's loop: reads keys (telling a lone ESC from an
 /// arrow key by a 40 ms pause), redraws five times a second, on a key and on
-/// a resize, and ends the session on `handle` returning true, a signal or the
-/// terminal going away; it also ends when the session is stopped otherwise.
+/// a resize, and ends the session on `handle` returning true, a signal, the
+/// terminal going away or the traced process exiting.
 ///
 /// `@unchecked Sendable`: the terminal and the closures are used by one
 /// thread at a time: the loop's own thread while ``run(until:)`` runs, the
 /// caller's before and after; `run(until:)` returns only once that thread is done.
 final class MonitorLoop: @unchecked Sendable {
     private let terminal: MonitorTerminal
+    private let pid: Int32?
     private let handle: (MonitorKey) -> Bool
     private let render: (_ width: Int, _ height: Int) -> ScreenFrame
 
-    init(terminal: MonitorTerminal, handle: @escaping (MonitorKey) -> Bool,
+    init(terminal: MonitorTerminal, pid: Int32?, handle: @escaping (MonitorKey) -> Bool,
          render: @escaping (_ width: Int, _ height: Int) -> ScreenFrame) {
         self.terminal = terminal
+        self.pid = pid
         self.handle = handle
         self.render = render
     }
@@ -209,6 +213,7 @@ final class MonitorLoop: @unchecked Sendable {
     private func loop(_ session: CaptureSession) -> String? {
         var decoder = MonitorKeyDecoder()
         var lastDraw = ContinuousClock.now - .seconds(1)
+        var lastProcessCheck = ContinuousClock.now
         var dirty = true
         while session.stopReason == nil {
             if let number = terminal.stopSignal {
@@ -227,6 +232,10 @@ final class MonitorLoop: @unchecked Sendable {
             }
             if terminal.takeResized() { dirty = true }
             let now = ContinuousClock.now
+            if let pid, now - lastProcessCheck > .milliseconds(250) {
+                lastProcessCheck = now
+                if kill(pid, 0) != 0 && errno == ESRCH { return "process \(pid) exited" }
+            }
             if dirty || now - lastDraw >= .milliseconds(200) {
                 let size = terminal.size()
                 terminal.draw(render(size.width, size.height), width: size.width, height: size.height)
