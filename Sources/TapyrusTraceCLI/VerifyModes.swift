@@ -5,7 +5,8 @@ import TraceHarness
 enum VerifyMode {
     /// A binary against the catalogue (no other option).
     case catalogue(binary: String)
-    /// Any two of a document, a binary and a source tree.
+    /// A document, a binary and a source tree, any of them (alone, a document
+    /// or a tree is checked for itself: untyped arguments, calls that disagree).
     case threeWay(binary: String?, document: String?, source: String?)
     /// Two builds of a binary.
     case builds(new: String, old: String)
@@ -23,11 +24,6 @@ enum VerifyMode {
             guard let binary else { throw CommandFailure("give a binary to verify, or --doc and --source to compare") }
             self = .catalogue(binary: binary)
             return
-        }
-        guard binary != nil || (document != nil && source != nil) else {
-            throw CommandFailure(document != nil
-                ? "--doc needs a binary or --source to compare the document with"
-                : "--source needs a binary or --doc to compare the calls with")
         }
         self = .threeWay(binary: binary, document: document, source: source)
     }
@@ -132,7 +128,7 @@ struct ConformanceAuditText {
         let disagreeing = audit.tracepoints.filter { !$0.disagreements.isEmpty }.count
         lines.append(audit.conforms
             ? "\(audit.tracepoints.count) tracepoints: everything agrees"
-            : "\(audit.tracepoints.count) tracepoints: \(audit.disagreements.count) disagreements in \(disagreeing) of them")
+            : "\(audit.tracepoints.count) tracepoints: \(audit.disagreements.count) \(audit.disagreements.count == 1 ? "disagreement" : "disagreements") in \(disagreeing) of them")
         return lines
     }
 

@@ -83,13 +83,23 @@ public struct CatalogueDeclaration: Sendable, Hashable {
         }
     }
 
-    /// A field name from an expression: its last identifier that says what
-    /// the value is, in snake_case (`it->second.coin.nHeight` is `height`).
+    /// A field name from an expression: its last top-level identifier that
+    /// says what the value is, in snake_case (`it->second.coin.nHeight` is
+    /// `height`).
     static func name(for expression: String) -> String? {
         let noise: Set<String> = ["c_str", "begin", "data", "GetHex", "ToString", "toHexString", "get", "first", "second", "it",
                                   "static_cast", "reinterpret_cast", "const_cast", "int64_t", "uint64_t", "int32_t", "uint32_t",
                                   "int16_t", "uint16_t", "int8_t", "uint8_t", "bool", "size_t", "unsigned", "int", "long", "char", "const"]
-        let identifiers = expression.split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
+        // What is called or read at the top level, not its arguments:
+        // `CNode::GetConnectionType(pfrom)` is a connection type.
+        var depth = 0
+        var outer = ""
+        for character in expression {
+            if "([{".contains(character) { depth += 1; outer.append(" ") }
+            else if ")]}".contains(character) { depth = max(0, depth - 1) }
+            else if depth == 0 { outer.append(character) }
+        }
+        let identifiers = outer.split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
             .filter { !noise.contains($0) && !($0.first?.isNumber ?? true) }
         guard let last = identifiers.last else { return nil }
         let words = Words.split(last.hasPrefix("Get") && last.count > 3 ? String(last.dropFirst(3)) : last)

@@ -12,7 +12,9 @@
 /// with a position that passes a value, nor a value with one that passes a
 /// string. What stays unpaired is paired in order where the types allow,
 /// then position by position, so that a wrong type shows as a type
-/// disagreement and not as an argument missing on both sides.
+/// disagreement and not as an argument missing on both sides. When the
+/// counts agree, the documented order stands unless another beats it by
+/// more than the in-place bonus: a reordering needs evidence.
 struct ArgumentAlignment: Sendable, Hashable {
     /// What one position passes, over every call site and probe site.
     struct Evidence: Sendable, Hashable {
@@ -34,6 +36,13 @@ struct ArgumentAlignment: Sendable, Hashable {
     init(documented: [DocumentedArgument], evidence: [Evidence]) {
         let scores = Self.scores(documented: documented, evidence: evidence)
         var positions = Self.bestAssignment(scores: scores, positions: evidence.count)
+        // The documented order is the prior: another must beat it by more
+        // than the bonus for staying in place.
+        let inPlace = documented.indices.compactMap { $0 < evidence.count ? scores[$0][$0] : nil }
+        if documented.count == evidence.count, inPlace.count == documented.count {
+            let best = positions.enumerated().reduce(0.0) { total, pair in total + (pair.element.flatMap { scores[pair.offset][$0] } ?? 0) }
+            if best - inPlace.reduce(0, +) <= Self.inPlaceBonus { positions = Array(documented.indices) }
+        }
         var free = Set(0..<evidence.count).subtracting(positions.compactMap { $0 })
         // Leftovers in order, where the types allow; then position by position.
         for index in documented.indices where positions[index] == nil {
@@ -50,6 +59,8 @@ struct ArgumentAlignment: Sendable, Hashable {
         self.undocumented = free.sorted()
     }
 
+    static let inPlaceBonus = 0.3
+
     /// Score of each (documented argument, position) pair; nil where the
     /// types rule the pair out.
     static func scores(documented: [DocumentedArgument], evidence: [Evidence]) -> [[Double?]] {
@@ -64,8 +75,10 @@ struct ArgumentAlignment: Sendable, Hashable {
                 var score = words.intersection(positionWords[position]).reduce(0.0) { $0 + 1 / Double(frequency[$1] ?? 1) }
                 // "Position of the change" is a position: less likely `nChange`.
                 if !measures.isEmpty, measures.isDisjoint(with: positionWords[position]) { score = max(0, score - 0.25) }
-                if position == index { score += 0.3 }
-                if let type = argument.type, !item.layouts.isEmpty, item.layouts.allSatisfy({ $0 == type.layout }) { score += 0.2 }
+                if position == index { score += inPlaceBonus }
+                // A little above the in-place bonus: after an argument left
+                // out, matching sizes and signs tell the shift.
+                if let type = argument.type, !item.layouts.isEmpty, item.layouts.allSatisfy({ $0 == type.layout }) { score += 0.35 }
                 return score
             }
         }
@@ -142,7 +155,8 @@ enum Words {
 
     /// Stems of words that say what is measured: a value documented with
     /// one is usually passed by an expression that names it.
-    static let measures: Set<String> = ["position", "index", "number", "siz", "length", "tim", "height", "id", "name", "typ"]
+    static let measures = Set(["position", "index", "number", "size", "length", "time", "height", "id", "hash", "name", "type"]
+        .compactMap(normalised))
 
     static func of(expression: String) -> Set<String> {
         Set(split(expression).filter { !expressionNoise.contains($0) }.compactMap(normalised))

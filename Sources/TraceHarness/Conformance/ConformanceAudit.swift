@@ -136,9 +136,9 @@ public struct ConformanceAudit: Sendable, Hashable, Codable {
     /// tree's calls.
     public init(document: TracingDocument?,
                 binary: (path: String, sites: [ProbeSite])?,
-                lines: Result<[UInt64: SourceLocation], DebugInfoError>? = nil,
+                lines: Result<[UInt64: SourceLine], DebugInfoError>? = nil,
                 source: (path: String, calls: [SourceCallSite])?) {
-        let lineTable: [UInt64: SourceLocation]?
+        let lineTable: [UInt64: SourceLine]?
         switch lines {
         case .success(let table): lineTable = table
         default: lineTable = nil
@@ -175,7 +175,7 @@ private struct TracepointAuditor {
     let sites: [ProbeSite]?
     /// Nil when no source was given.
     let calls: [SourceCallSite]?
-    let lines: [UInt64: SourceLocation]?
+    let lines: [UInt64: SourceLine]?
 
     private var allSites: [ProbeSite] { sites ?? [] }
     private var allCalls: [SourceCallSite] { calls ?? [] }
@@ -203,6 +203,10 @@ private struct TracepointAuditor {
         presence(pairings: pairings, add: add)
         let count = codeCount(pairings: pairings, add: add)
 
+        for argument in documentation?.arguments ?? [] where argument.type == nil {
+            add(.untyped, nil, "\(Self.name(argument)) has no type the reader knows: \"\(argument.text)\"")
+        }
+
         // The side-by-side rows and the document's disagreements.
         var evidence = Array(repeating: ArgumentAlignment.Evidence(), count: count)
         for call in allCalls { for (position, argument) in call.arguments.enumerated() where position < count { evidence[position].expressions.append(argument) } }
@@ -219,9 +223,6 @@ private struct TracepointAuditor {
                 if let position { documentedAt[position] = index }
             }
             for (index, argument) in documented.enumerated() {
-                if argument.type == nil {
-                    add(.untyped, alignment.positions[index], "\(Self.name(argument)) has no type the reader knows: \"\(argument.text)\"")
-                }
                 guard let position = alignment.positions[index] else {
                     add(.notPassed, nil, "\(Self.name(argument)) is documented, the code does not pass it")
                     continue

@@ -42,7 +42,7 @@ public struct ProbeDiff: Sendable, Hashable, Codable {
     /// Compares `new` with `old`; `oldLines` and `newLines` are the line
     /// tables' locations of the sites, when the builds have them.
     public init(old: (path: String, sites: [ProbeSite]), new: (path: String, sites: [ProbeSite]),
-                oldLines: [UInt64: SourceLocation]? = nil, newLines: [UInt64: SourceLocation]? = nil) {
+                oldLines: [UInt64: SourceLine]? = nil, newLines: [UInt64: SourceLine]? = nil) {
         self.old = old.path
         self.new = new.path
         let oldByProbe = Dictionary(grouping: old.sites, by: \.probe)
@@ -64,12 +64,12 @@ public struct ProbeDiff: Sendable, Hashable, Codable {
         site.arguments.map(\.layout.description).joined(separator: " ")
     }
 
-    private static func label(_ site: ProbeSite, _ lines: [UInt64: SourceLocation]?) -> String {
+    private static func label(_ site: ProbeSite, _ lines: [UInt64: SourceLine]?) -> String {
         "0x\(String(site.address, radix: 16))" + (lines?[site.address].map { " (\($0))" } ?? "")
     }
 
     private static func changes(of probe: ProbeName, before: [ProbeSite], after: [ProbeSite],
-                                oldLines: [UInt64: SourceLocation]?, newLines: [UInt64: SourceLocation]?) -> [Change] {
+                                oldLines: [UInt64: SourceLine]?, newLines: [UInt64: SourceLine]?) -> [Change] {
         func change(_ kind: Change.Kind, position: Int? = nil, old: String? = nil, new: String? = nil, sites: [String], _ message: String) -> Change {
             Change(kind: kind, probe: probe, position: position, old: old, new: new, sites: sites, message: message)
         }

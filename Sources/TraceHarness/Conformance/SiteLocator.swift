@@ -10,10 +10,10 @@ public struct SiteLocation: Sendable, Hashable, Codable, CustomStringConvertible
         case inferred
     }
 
-    public var location: SourceLocation
+    public var location: SourceLine
     public var basis: Basis
 
-    public init(location: SourceLocation, basis: Basis) {
+    public init(location: SourceLine, basis: Basis) {
         self.location = location
         self.basis = basis
     }
@@ -44,7 +44,7 @@ public enum SiteLocator {
 
     /// Pairs `sites` with `calls` (all of one probe), using `lines` (address
     /// to line, from ``DebugLineTable``) when the binary has a line table.
-    public static func pair(sites: [ProbeSite], calls: [SourceCallSite], lines: [UInt64: SourceLocation]?) -> [Pairing] {
+    public static func pair(sites: [ProbeSite], calls: [SourceCallSite], lines: [UInt64: SourceLine]?) -> [Pairing] {
         if let lines {
             return sites.map { site in
                 guard let line = lines[site.address] else { return Pairing(address: site.address, call: nil, location: nil) }

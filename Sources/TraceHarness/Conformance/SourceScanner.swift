@@ -5,7 +5,7 @@ import Foundation
 public struct SourceCallSite: Sendable, Hashable, Codable {
     public var probe: ProbeName
     /// Where the macro's name is; the file is relative to the scanned folder.
-    public var location: SourceLocation
+    public var location: SourceLine
     /// The line of the call's closing parenthesis.
     public var endLine: Int
     /// The macro called: `TRACE6`, `TRACEPOINT`, `DTRACE_PROBE2`.
@@ -86,7 +86,7 @@ public enum SourceScanner {
             else { continue }
             sites.append(SourceCallSite(
                 probe: ProbeName(provider: provider, name: name),
-                location: SourceLocation(file: file, line: line),
+                location: SourceLine(file: file, line: line),
                 endLine: endLine,
                 macro: identifier,
                 declaredCount: macro.count,

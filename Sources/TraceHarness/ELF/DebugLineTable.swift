@@ -31,20 +31,20 @@ public enum DebugLineTable {
     /// The source line of each address in `addresses` that the binary at
     /// `path` has a line for. Paths are as the compiler recorded them
     /// (usually absolute).
-    public static func locations(of addresses: [UInt64], inBinaryAt path: String) throws(DebugInfoError) -> [UInt64: SourceLocation] {
+    public static func locations(of addresses: [UInt64], inBinaryAt path: String) throws(DebugInfoError) -> [UInt64: SourceLine] {
         let file: ELFFile
         do { file = try ELFFile(contentsOf: path) } catch { throw .unreadable(error) }
         return try locations(of: addresses, in: file)
     }
 
     /// The same for ELF bytes held in memory.
-    public static func locations(of addresses: [UInt64], inELF bytes: [UInt8], path: String = "<memory>") throws(DebugInfoError) -> [UInt64: SourceLocation] {
+    public static func locations(of addresses: [UInt64], inELF bytes: [UInt8], path: String = "<memory>") throws(DebugInfoError) -> [UInt64: SourceLine] {
         let file: ELFFile
         do { file = try ELFFile(bytes: bytes, path: path) } catch { throw .unreadable(error) }
         return try locations(of: addresses, in: file)
     }
 
-    static func locations(of addresses: [UInt64], in file: ELFFile) throws(DebugInfoError) -> [UInt64: SourceLocation] {
+    static func locations(of addresses: [UInt64], in file: ELFFile) throws(DebugInfoError) -> [UInt64: SourceLine] {
         if file.section(named: ".zdebug_line") != nil { throw .compressed(path: file.path) }
         guard let lineSection = file.section(named: ".debug_line") else { throw .noLineTable(path: file.path) }
         let compressedFlag: UInt64 = 0x800
@@ -144,7 +144,7 @@ private struct LineProgramReader {
     /// Sorted, without duplicates.
     let targets: [UInt64]
     let strings: DebugStrings
-    var found: [UInt64: SourceLocation] = [:]
+    var found: [UInt64: SourceLine] = [:]
 
     init(path: String, targets: [UInt64], strings: DebugStrings) {
         self.path = path
@@ -293,8 +293,8 @@ private struct LineProgramReader {
     }
 
     private static func join(_ directory: String, _ name: String) -> String {
-        if name.hasPrefix("/") || directory.isEmpty { return name }
-        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+        if name.hasPrefix("/") || directory.isEmpty { return SourceLine.normalised(name) }
+        return SourceLine.normalised(directory + "/" + name)
     }
 
     /// The line-number state machine. Each row covers the addresses from its
@@ -374,7 +374,7 @@ private struct LineProgramReader {
         while index < targets.count, targets[index] < end {
             let name = Int(clamping: file) < files.count ? files[Int(clamping: file)] : "?"
             if found[targets[index]] == nil, line > 0 {
-                found[targets[index]] = SourceLocation(file: name, line: Int(line))
+                found[targets[index]] = SourceLine(file: name, line: Int(line))
             }
             index += 1
         }

@@ -1,6 +1,6 @@
 /// A line of a source file: where a tracing macro is called, or where debug
 /// information says a probe site's instruction comes from.
-public struct SourceLocation: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct SourceLine: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// The file's path, relative to the scanned folder for call sites, as the
     /// compiler recorded it for debug information.
     public var file: String
@@ -14,14 +14,14 @@ public struct SourceLocation: Sendable, Hashable, Comparable, Codable, CustomStr
 
     public var description: String { "\(file):\(line)" }
 
-    public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
+    public static func < (lhs: SourceLine, rhs: SourceLine) -> Bool {
         (lhs.file, lhs.line) < (rhs.file, rhs.line)
     }
 
     /// Whether `self` and `other` name the same file: equal, or one path ends
     /// with the other at a folder boundary (`/build/src/coins.cpp` and
     /// `src/coins.cpp`).
-    public func isSameFile(as other: SourceLocation) -> Bool {
+    public func isSameFile(as other: SourceLine) -> Bool {
         Self.isSameFile(file, other.file)
     }
 
@@ -32,7 +32,8 @@ public struct SourceLocation: Sendable, Hashable, Comparable, Codable, CustomStr
         return long.hasSuffix("/" + short)
     }
 
-    private static func normalised(_ path: String) -> String {
+    /// `path` without `.` components and with `dir/..` resolved.
+    static func normalised(_ path: String) -> String {
         var parts: [Substring] = []
         for part in path.split(separator: "/") where part != "." {
             if part == "..", let last = parts.last, last != ".." { parts.removeLast() } else { parts.append(part) }
