@@ -73,7 +73,8 @@ enum VerifyMode {
                 for change in diff.changes { Output.line("  \(change)") }
                 Output.line(diff.isEmpty
                     ? "no difference: the same probes, arguments, sites and semaphores"
-                    : "\(diff.changes.count) \(diff.changes.count == 1 ? "difference" : "differences"); \(diff.unchanged.count) probes unchanged")
+                    : "\(diff.changes.count) \(diff.changes.count == 1 ? "difference" : "differences"); "
+                        + "\(diff.unchanged.count) \(diff.unchanged.count == 1 ? "probe" : "probes") unchanged")
             }
             return diff.isEmpty
         }
@@ -138,7 +139,8 @@ struct ConformanceAuditText {
         lines.append("\(tracepoint.probe)" + (count == 0 ? ": agrees" : ": \(count) \(count == 1 ? "disagreement" : "disagreements")"))
         var header: [[String]] = []
         if let documentation = tracepoint.documentation {
-            header.append(["  document", "line \(documentation.line)", "\(documentation.arguments.count) arguments"])
+            let count = documentation.arguments.count
+            header.append(["  document", "line \(documentation.line)", "\(count) \(count == 1 ? "argument" : "arguments")"])
         }
         for (index, site) in tracepoint.sites.enumerated() {
             header.append(["  site \(index + 1)", "0x\(String(site.address, radix: 16))", site.location?.description ?? "-",
