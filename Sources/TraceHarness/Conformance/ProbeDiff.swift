@@ -3,9 +3,10 @@
 /// removed, semaphores gained or lost.
 ///
 /// Sites have no identity across builds (their addresses move), so the
-/// sites of a probe are paired first by source line (when both builds have
-/// line tables and the line did not move), then by identical arguments, then
-/// in address order; what stays unpaired was added or removed. The same
+/// sites of a probe are paired first by source line when both builds have
+/// line tables (the same file and line; then, in a file with as many sites
+/// in both, in line order), then by identical arguments, then in address
+/// order; what stays unpaired was added or removed. The same
 /// change at several sites is one change.
 public struct ProbeDiff: Sendable, Hashable, Codable {
     /// One difference.
@@ -103,9 +104,25 @@ public struct ProbeDiff: Sendable, Hashable, Codable {
             }
         }
         if let oldLines, let newLines {
+            // Builds made in different folders record different paths for
+            // one file: compare the ends (`wallet/wallet.cpp`).
             take { old, new in
                 guard let a = oldLines[old.address], let b = newLines[new.address] else { return false }
-                return a.line == b.line && a.isSameFile(as: b)
+                return a.line == b.line && a.pathEnd == b.pathEnd
+            }
+            // Lines that moved: within one file with as many unpaired sites
+            // in both builds, pair in line order.
+            let oldByFile = Dictionary(grouping: freeOld.filter { oldLines[before[$0].address] != nil }) { oldLines[before[$0].address]!.pathEnd }
+            let newByFile = Dictionary(grouping: freeNew.filter { newLines[after[$0].address] != nil }) { newLines[after[$0].address]!.pathEnd }
+            for (file, oldIndices) in oldByFile.sorted(by: { $0.key < $1.key }) {
+                guard let newIndices = newByFile[file], newIndices.count == oldIndices.count else { continue }
+                let oldInOrder = oldIndices.sorted { oldLines[before[$0].address]!.line < oldLines[before[$1].address]!.line }
+                let newInOrder = newIndices.sorted { newLines[after[$0].address]!.line < newLines[after[$1].address]!.line }
+                for (oldIndex, newIndex) in zip(oldInOrder, newInOrder) {
+                    pairs.append((oldIndex, newIndex))
+                    freeOld.removeAll { $0 == oldIndex }
+                    freeNew.removeAll { $0 == newIndex }
+                }
             }
         }
         take { signature($0) == signature($1) }

@@ -25,6 +25,12 @@ public struct SourceLine: Sendable, Hashable, Comparable, Codable, CustomStringC
         Self.isSameFile(file, other.file)
     }
 
+    /// The file's last two path components (`wallet/wallet.cpp`): what two
+    /// builds made in different folders still agree on.
+    var pathEnd: String {
+        Self.normalised(file).split(separator: "/").suffix(2).joined(separator: "/")
+    }
+
     static func isSameFile(_ first: String, _ second: String) -> Bool {
         let a = normalised(first), b = normalised(second)
         if a == b { return true }

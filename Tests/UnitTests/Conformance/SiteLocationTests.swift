@@ -161,6 +161,18 @@ struct ProbeDiffTests {
         #expect(diff.changes.map(\.description) == ["demo:u: arg0 8 → -8 (8 bytes unsigned → 8 bytes signed) at 0x40 (u.cpp:9)"])
     }
 
+    @Test("builds made in other folders, lines moved by an edit above: sites pair by file end and line order")
+    func movedLines() {
+        let diff = ProbeDiff(
+            old: ("old", [Self.site("demo:u", "8", at: 0x10), Self.site("demo:u", "-8", at: 0x20)]),
+            new: ("new", [Self.site("demo:u", "-8", at: 0x40), Self.site("demo:u", "-8", at: 0x50)]),
+            oldLines: [0x10: SourceLine(file: "/work/core/build/src/wallet/./wallet/wallet.cpp", line: 9),
+                       0x20: SourceLine(file: "/work/core/build/src/wallet/./wallet/wallet.cpp", line: 5)],
+            newLines: [0x40: SourceLine(file: "/tmp/pr/src/wallet/wallet.cpp", line: 12),
+                       0x50: SourceLine(file: "/tmp/pr/src/wallet/wallet.cpp", line: 8)])
+        #expect(diff.changes.map(\.description) == ["demo:u: arg0 8 → -8 (8 bytes unsigned → 8 bytes signed) at 0x40 (/tmp/pr/src/wallet/wallet.cpp:12)"])
+    }
+
     @Test("a semaphore gained or lost")
     func semaphores() {
         let diff = ProbeDiff(old: ("old", [Self.site("demo:g", "8", at: 0x10), Self.site("demo:h", "8", at: 0x20, semaphore: 0x900)]),
