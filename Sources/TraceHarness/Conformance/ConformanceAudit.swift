@@ -230,7 +230,7 @@ private struct TracepointAuditor {
                 if alignment.isReordered, position != index {
                     add(.order, position, "\(Self.name(argument)) is documented in place \(index + 1), the code passes it as arg\(position)\(describe(position: position))")
                 }
-                checkType(of: argument, at: position, add: add)
+                checkType(of: argument, at: position, sites: reportSites, add: add)
             }
             for position in alignment.undocumented {
                 add(.notDocumented, position, "arg\(position)\(describe(position: position)) is passed, the document does not list it")
@@ -316,7 +316,8 @@ private struct TracepointAuditor {
 
     // MARK: - Types
 
-    private func checkType(of argument: DocumentedArgument, at position: Int, add: (Disagreement.Kind, Int?, String) -> Void) {
+    private func checkType(of argument: DocumentedArgument, at position: Int, sites: [ConformanceAudit.Site],
+                           add: (Disagreement.Kind, Int?, String) -> Void) {
         guard let type = argument.type else { return }
         let documented = "\(Self.name(argument)) is documented as \(argument.typeText ?? type.description)"
         // The notes' sizes and signs.
@@ -327,7 +328,10 @@ private struct TracepointAuditor {
             if wrong.count == allSites.count {
                 place = allSites.count == 1 ? "" : " at every site"
             } else {
-                place = " at " + wrong.map { "0x\(String($0.address, radix: 16))" }.joined(separator: ", ")
+                let lines = Dictionary(sites.map { ($0.address, $0.location) }, uniquingKeysWith: { first, _ in first })
+                place = " at " + wrong.map { site in
+                    "0x\(String(site.address, radix: 16))" + ((lines[site.address] ?? nil).map { " (\($0))" } ?? "")
+                }.joined(separator: ", ")
             }
             let found = layouts.sorted { $0.description < $1.description }.map { Self.explain($0) }.joined(separator: " or ")
             add(.type, position, "\(documented) (\(Self.explain(type.layout))), the note has \(found)\(place) for arg\(position)")
