@@ -21,13 +21,6 @@ public struct SourceArgument: Sendable, Hashable, Codable {
         passesAddress = parsed.passesAddress
         type = parsed.type
     }
-
-    /// How the argument reads at a glance: `(uint32_t) …`, `&nChange`.
-    var form: String {
-        if let cast { return "(\(cast))" }
-        if passesAddress { return "&" }
-        return type?.description ?? "?"
-    }
 }
 
 /// The little of C++ expression syntax the call-site reader needs: casts,
