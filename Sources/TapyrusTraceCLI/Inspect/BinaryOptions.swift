@@ -1,7 +1,7 @@
 import ArgumentParser
 import TraceHarness
 
-/// The binary `probes` and `verify` read, and whether they print JSON.
+/// The binary `probes` reads, and whether it prints JSON.
 struct BinaryOptions: ParsableArguments {
     @Argument(help: "The ELF binary to read (e.g. tapyrusd).")
     var binary: String

@@ -6,15 +6,27 @@ import TraceHarness
 struct ProbesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probes",
-        abstract: "List every USDT probe and site of a binary with its argument specs."
+        abstract: "List every USDT probe and site of a binary with its argument specs.",
+        discussion: "With --declaration provider:name, print instead the Swift catalogue declaration of that probe, ready to paste."
     )
 
     @OptionGroup var options: BinaryOptions
+
+    @Option(help: ArgumentHelp("Print the Swift catalogue declaration of this probe.", valueName: "provider:name"))
+    var declaration: String?
+
+    @Option(help: ArgumentHelp("With --declaration: C++ sources whose call of the probe names and types the fields.", valueName: "dir"))
+    var source: String?
 
     func run() throws {
         Output.ignoreBrokenPipe()
         defer { Output.flush() }
         let binary = options.binary
+        if let declaration {
+            try ProbeDeclarationOutput(binary: binary, probe: declaration, source: source).lines().forEach { Output.line($0) }
+            return
+        }
+        if source != nil { throw CommandFailure("--source goes with --declaration") }
         let sites = try options.sites()
         let catalogue = TracepointCatalogue.tapyrusd
         if options.json {

@@ -9,6 +9,8 @@ struct ELFFile: Sendable {
     struct Section: Sendable {
         var name: String
         var type: UInt32
+        /// `sh_flags`; 0x800 (`SHF_COMPRESSED`) marks compressed contents.
+        var flags: UInt64
         var address: UInt64
         var offset: UInt64
         var size: UInt64
@@ -81,11 +83,12 @@ struct ELFFile: Sendable {
             guard
                 let nameOffset = table.uint32(at: base),
                 let type = table.uint32(at: base + 4),
+                let flags = table.uint64(at: base + 8),
                 let address = table.uint64(at: base + 0x10),
                 let offset = table.uint64(at: base + 0x18),
                 let size = table.uint64(at: base + 0x20)
             else { throw .malformed(path: path, reason: "section header \(index) is truncated") }
-            raw.append((nameOffset, Section(name: "", type: type, address: address, offset: offset, size: size)))
+            raw.append((nameOffset, Section(name: "", type: type, flags: flags, address: address, offset: offset, size: size)))
         }
         guard namesIndex < raw.count else {
             throw .malformed(path: path, reason: "section name table index out of range")
