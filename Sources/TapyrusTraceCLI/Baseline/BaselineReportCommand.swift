@@ -39,7 +39,7 @@ struct BaselineReportCommand: AsyncParsableCommand {
                 baselineName: baseline.label, candidateName: candidate.label,
                 baselineDurations: Self.heights(baseline.durations.medians()),
                 candidateDurations: Self.heights(candidateMedians),
-                histogram: Self.histogram(Array(candidateMedians.values)),
+                histogram: BaselineReport.histogram(ofMicros: Array(candidateMedians.values)),
                 verdicts: [BaselineReport.VerdictRow(
                     scenario: "\(first.chain.name) / ConnectBlock",
                     baseline: "\(baseline.label) · \(Baseline.duration(comparison.baselineMedianMicroseconds))",
@@ -81,17 +81,5 @@ struct BaselineReportCommand: AsyncParsableCommand {
 
     static func heights(_ medians: [Int: Double]) -> [BaselineReport.HeightDuration] {
         medians.sorted { $0.key < $1.key }.map { .init(height: $0.key, micros: $0.value) }
-    }
-
-    /// Durations in power-of-two buckets of µs, from the smallest to the largest seen.
-    static func histogram(_ micros: [Double]) -> [BaselineReport.HistogramBucket] {
-        guard let smallest = micros.min(), let largest = micros.max() else { return [] }
-        func bucket(_ value: Double) -> Int { value < 1 ? 0 : Int(log2(value)) }
-        var counts = [Int: Int]()
-        for value in micros { counts[bucket(value), default: 0] += 1 }
-        return (bucket(smallest)...bucket(largest)).map { power in
-            let low = power == 0 ? 0 : 1 << power
-            return .init(label: "\(low)–\(1 << (power + 1)) µs", count: counts[power] ?? 0)
-        }
     }
 }
