@@ -22,7 +22,7 @@ enum Chromium {
     static let unavailableReason = "no headless Chromium found: install Debian's chromium or set CHROMIUM to its path"
 
     /// Screenshots the page at `page` into the PNG file `png`, with a window
-    /// of `width` × `height` pixels, the way the README says to look at a
+    /// of `width` × `height` pixels, the way docs/benchmark.md says to look at a
     /// report; bounded by `timeout`.
     static func screenshot(_ page: String, to png: String, width: Int, height: Int,
                            timeout: Duration = .seconds(90)) async throws -> Fixture.Output {
