@@ -141,7 +141,8 @@ struct LogScale: ChartScale {
 
     /// A scale for ratios (candidate / baseline), always showing ×1.
     ///
-    /// Wide spans are ticked at powers of two (×0.5, ×1, ×2, ×4); narrow ones
+    /// Spans of 20× and more are ticked at 1, 2, 5 × 10ⁿ (×0.02, ×0.05, ×0.1
+    /// … ×1, ×2), wide ones at powers of two (×0.5, ×1, ×2, ×4), narrow ones
     /// at nice linear steps (×0.95, ×1, ×1.05).
     static func ratio(domain: (Double, Double), range: (Double, Double)) -> LogScale {
         var lo = min(domain.0, 1), hi = max(domain.1, 1)
@@ -151,8 +152,12 @@ struct LogScale: ChartScale {
         let pad = max(pow(hi / lo, 0.06), 1.02)
         lo /= pad
         hi *= pad
-        let candidates: [Double]
-        if hi / lo >= 3 {
+        var candidates: [Double]
+        if hi / lo >= 20 {
+            // Past ×1/16 powers of two read badly (×0.062): 1, 2, 5 × 10ⁿ instead.
+            candidates = oneTwoFiveSteps(from: lo, to: hi)
+            if candidates.count > 10 { candidates = candidates.filter { abs(log10($0) - log10($0).rounded()) < 1e-9 } }
+        } else if hi / lo >= 3 {
             let first = Int(log2(lo).rounded(.up)), last = Int(log2(hi).rounded(.down))
             candidates = (first...max(first, last)).map { pow(2, Double($0)) }
         } else {

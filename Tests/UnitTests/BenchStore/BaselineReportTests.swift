@@ -324,6 +324,8 @@ struct SampleRandom {
 
         let wide = LogScale.ratio(domain: (3.6, 4.5), range: (300, 0))
         #expect(wide.ticks.map(wide.label) == ["×1", "×2", "×4"])
+        let huge = LogScale.ratio(domain: (0.016, 2.2), range: (300, 0))
+        #expect(huge.ticks.map(huge.label) == ["×0.02", "×0.05", "×0.1", "×0.2", "×0.5", "×1", "×2"])
         let close = LogScale.ratio(domain: (0.97, 1.04), range: (300, 0))
         #expect(close.ticks.contains { abs($0 - 1) < 1e-9 } && close.ticks.count >= 3, "\(close.ticks)")
         #expect(close.map(0.5) == close.map(close.lower), "values below the axis are drawn at its foot")
