@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TraceHarness", targets: ["TraceHarness"]),
         .library(name: "NodeControl", targets: ["NodeControl"]),
         .library(name: "BenchStore", targets: ["BenchStore"]),
+        .library(name: "RegressionSuite", targets: ["RegressionSuite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +41,12 @@ let package = Package(
             exclude: ["Capture/BPF"],
             plugins: ["BPFCompilerPlugin"]
         ),
+        // The regression scenarios: real nodes driven into the states where
+        // tracepoints fire, their events compared with RPC and P2P ground truth.
+        .target(
+            name: "RegressionSuite",
+            dependencies: ["TraceHarness", "NodeControl"]
+        ),
         .target(
             name: "NodeControl",
             dependencies: [
@@ -59,6 +66,7 @@ let package = Package(
             dependencies: [
                 "TraceHarness",
                 "NodeControl",
+                "RegressionSuite",
                 "BenchStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -69,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FunctionalTests",
-            dependencies: ["TraceHarness", "NodeControl", "BenchStore"]
+            dependencies: ["TraceHarness", "NodeControl", "RegressionSuite", "BenchStore"]
         ),
     ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NodeControl
+import RegressionSuite
 import TraceHarness
 
 /// `tapyrus-trace check`: every regression scenario against a tapyrusd.

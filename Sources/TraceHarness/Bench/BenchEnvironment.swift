@@ -38,11 +38,11 @@ public struct BuildIdentity: Sendable, Hashable, Codable {
     /// 150 MB tapyrusd takes it well under a second), else our own SHA-256.
     static func sha256(of path: String) async throws -> String {
         guard FileManager.default.isReadableFile(atPath: path) else {
-            throw ScenarioError("cannot read \(path) to identify the build")
+            throw BenchChainError.unreadable(path: path, purpose: "identify the build")
         }
         if let digest = coreutilsDigest(of: path) { return digest }
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ScenarioError("cannot read \(path) to identify the build")
+            throw BenchChainError.unreadable(path: path, purpose: "identify the build")
         }
         defer { try? handle.close() }
         var hasher = SHA256()

@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import RegressionSuite
 import Testing
 import TraceHarness
 

@@ -12,6 +12,8 @@ public enum BenchChainError: Error, Sendable, Hashable, CustomStringConvertible 
     case generationFailed(String)
     /// The node under test did not connect the whole chain.
     case reindexFailed(String)
+    /// A file the benchmark must read (a binary to hash) cannot be read.
+    case unreadable(path: String, purpose: String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum BenchChainError: Error, Sendable, Hashable, CustomStringConvertible 
             "making the benchmark chain failed: \(problem)"
         case let .reindexFailed(problem):
             "tapyrusd did not connect the benchmark chain: \(problem)"
+        case let .unreadable(path, purpose):
+            "cannot read \(path) to \(purpose); check the path and its permissions"
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 extension ScenarioCatalog {
     static let mempool: [any Scenario] = [

@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 extension ScenarioCatalog {
     static let validation: [any Scenario] = [BlockConnectedScenario()]
@@ -55,10 +56,4 @@ struct BlockConnectedScenario: Scenario {
         }
         return total
     }
-}
-
-/// Unwraps a value a scenario cannot go on without.
-func requireScenario<T>(_ value: T?, _ what: String) throws -> T {
-    guard let value else { throw ScenarioError("missing \(what)") }
-    return value
 }

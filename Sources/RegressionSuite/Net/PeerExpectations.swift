@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 /// One peer as a node's `getpeerinfo` reports it: the ground truth for the
 /// peer fields of `net:inbound_message` and `net:outbound_message`.

@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 /// One coin as the utxocache tracepoints describe it, comparable with what
 /// RPC says of the same coin.

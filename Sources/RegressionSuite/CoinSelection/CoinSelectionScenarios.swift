@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 extension ScenarioCatalog {
     static let coinSelection: [any Scenario] = [

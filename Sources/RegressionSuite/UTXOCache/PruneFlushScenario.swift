@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 /// `utxocache:utxocache_flush` for pruning: `pruneblockchain` on a node with
 /// manual pruning (`-prune=1`) deletes the first block file and flushes the

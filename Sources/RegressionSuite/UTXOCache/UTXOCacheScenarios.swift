@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 extension ScenarioCatalog {
     /// The utxocache family. The flush for pruning (`for_prune` true, mode

@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 /// A transaction as the node decodes it, reduced to what mempool and coin
 /// selection scenarios compare: its inputs, its outputs with their colour and

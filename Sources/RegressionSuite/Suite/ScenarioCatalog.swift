@@ -1,6 +1,7 @@
 import Foundation
 import NodeControl
 import Synchronization
+import TraceHarness
 
 /// Every regression scenario, by family. Each family lives in its own file.
 public enum ScenarioCatalog {

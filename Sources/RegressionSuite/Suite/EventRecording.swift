@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TraceHarness
 
 /// Collects the events of one process from the shared tracer that fire from
 /// the moment it is made on, and waits for expected events with a bound.

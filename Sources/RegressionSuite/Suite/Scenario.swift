@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 /// One regression scenario: drives real tapyrusd nodes into the states where
 /// some tracepoints fire and compares their events with ground truth from RPC
@@ -49,6 +50,12 @@ public struct ScenarioContext: Sendable {
 public struct ScenarioError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// Unwraps a value a scenario cannot go on without.
+func requireScenario<T>(_ value: T?, _ what: String) throws -> T {
+    guard let value else { throw ScenarioError("missing \(what)") }
+    return value
 }
 
 /// The outcome of one scenario, with its evidence.

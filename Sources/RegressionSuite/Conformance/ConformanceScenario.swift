@@ -1,4 +1,5 @@
 import NodeControl
+import TraceHarness
 
 extension ScenarioCatalog {
     static let conformance: [any Scenario] = [CatalogueConformance()]

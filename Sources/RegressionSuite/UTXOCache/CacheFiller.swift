@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TraceHarness
 
 /// Fills a node's coins cache quickly: each transaction spends one 50 TPC
 /// wallet coinbase into thousands of tiny `OP_TRUE` outputs (10 bytes each
