@@ -16,7 +16,7 @@ extension BaselineReport {
             baselineName: compared.baseline.label, candidateName: compared.candidate.label,
             baselineDurations: Self.heights(compared.baseline.durations.medians()),
             candidateDurations: Self.heights(candidateMedians),
-            histogram: Self.histogram(Array(candidateMedians.values)),
+            histogram: Self.histogram(ofMicros: Array(candidateMedians.values)),
             verdicts: [VerdictRow(
                 scenario: "\(first.chain.name) / ConnectBlock",
                 baseline: "\(compared.baseline.label) · \(DurationText.micros(comparison.baselineMedianMicroseconds))",
@@ -28,17 +28,5 @@ extension BaselineReport {
 
     static func heights(_ medians: [Int: Double]) -> [HeightDuration] {
         medians.sorted { $0.key < $1.key }.map { .init(height: $0.key, micros: $0.value) }
-    }
-
-    /// Durations in power-of-two buckets of µs, from the smallest to the largest seen.
-    static func histogram(_ micros: [Double]) -> [HistogramBucket] {
-        guard let smallest = micros.min(), let largest = micros.max() else { return [] }
-        func bucket(_ value: Double) -> Int { value < 1 ? 0 : Int(log2(value)) }
-        var counts = [Int: Int]()
-        for value in micros { counts[bucket(value), default: 0] += 1 }
-        return (bucket(smallest)...bucket(largest)).map { power in
-            let low = power == 0 ? 0 : 1 << power
-            return .init(label: "\(low)–\(1 << (power + 1)) µs", count: counts[power] ?? 0)
-        }
     }
 }

@@ -8,8 +8,8 @@ import TraceHarness
 /// `tapyrus-trace mempool-monitor` run for real against a live tapyrusd.
 @Suite("mempool-monitor against a live tapyrusd", .serialized,
        // Needs tapyrusd, eBPF privilege, tmux and the built CLI.
-       .enabled(if: ScenarioContext.unavailableReason == nil && MonitorTmux.isAvailable && CLI.path != nil,
-                "\(ScenarioContext.unavailableReason ?? "tmux or the tapyrus-trace executable is missing")"))
+       .requiresTraceableTapyrusd,
+       .enabled(if: MonitorTmux.isAvailable && CLI.path != nil, "tmux or the tapyrus-trace executable is missing"))
 struct MempoolMonitorFunctionalTests {
     /// The totals row of `kind`: count, fees, bytes and the reasons text.
     static func totals(_ kind: String, in screen: String) -> (count: Int, fees: Int64, bytes: Int64, reasons: String)? {

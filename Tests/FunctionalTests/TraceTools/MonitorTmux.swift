@@ -142,7 +142,7 @@ struct MonitorPeerRow: Equatable {
     }
 }
 
-/// Saves captured screens as README samples when `TAPYRUS_TRACE_SAMPLES`
+/// Saves captured screens as samples for docs/tools.md when `TAPYRUS_TRACE_SAMPLES`
 /// names a directory (nothing otherwise).
 enum MonitorSamples {
     static func save(_ name: String, _ screen: String) {

@@ -7,8 +7,8 @@ import TraceHarness
 /// `tapyrus-trace p2p-monitor` run for real in tmux against a live tapyrusd.
 @Suite("p2p-monitor against a live tapyrusd under tmux", .serialized,
        // Needs tapyrusd, eBPF privilege, tmux and the built CLI.
-       .enabled(if: ScenarioContext.unavailableReason == nil && MonitorTmux.isAvailable && CLI.path != nil,
-                "\(ScenarioContext.unavailableReason ?? "tmux or the tapyrus-trace executable is missing")"))
+       .requiresTraceableTapyrusd,
+       .enabled(if: MonitorTmux.isAvailable && CLI.path != nil, "tmux or the tapyrus-trace executable is missing"))
 struct P2PMonitorFunctionalTests {
     @Test("the peer list shows our raw peer's counts, bytes, type and address; ENTER shows its pings and pongs; resize and q work")
     func liveScreen() async throws {

@@ -5,8 +5,7 @@ import TraceHarness
 
 /// Why the tool tests cannot run here (no eBPF privilege, no tapyrusd, CLI not built), or nil.
 let toolTestsUnavailableReason: String? = {
-    if let missing = Privileges.missingForTracing() { return "eBPF not permitted: \(missing)" }
-    if tapyrusBinaries == nil { return "no tapyrusd found: set TAPYRUSD to its path or put it on PATH" }
+    if let reason = NodeTestRequirements.tracingSkipReason { return reason }
     if CLI.path == nil { return "tapyrus-trace executable not built (run swift build first)" }
     return nil
 }()

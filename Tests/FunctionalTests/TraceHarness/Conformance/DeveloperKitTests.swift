@@ -1,4 +1,5 @@
 import Foundation
+import NodeControl
 import Testing
 import TraceHarness
 
@@ -191,12 +192,12 @@ enum RealTree {
         return nil
     }
 
-    /// The tapyrusd to compare too: TAPYRUSD, else tapyrusd on PATH; only one
-    /// built from this tree makes the expected list hold.
+    /// The tapyrusd to compare too: the one the node tests use
+    /// (``NodeTestRequirements/lookup``: TAPYRUSD, else tapyrusd on PATH;
+    /// with REQUIRE_TAPYRUSD=1 a missing one fails ``RequiredTapyrusdTests``).
+    /// Only one built from this tree makes the expected list hold.
     static var binary: String? {
-        if let path = ProcessInfo.processInfo.environment["TAPYRUSD"], FileManager.default.isExecutableFile(atPath: path) { return path }
-        return (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/tapyrusd" }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
+        try? NodeTestRequirements.lookup.get().tapyrusd
     }
 
     static var commit: String? {
