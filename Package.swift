@@ -6,10 +6,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tapyrus-trace", targets: ["TapyrusTraceCLI"]),
+        .library(name: "TapyrusEncoding", targets: ["TapyrusEncoding"]),
         .library(name: "TraceHarness", targets: ["TraceHarness"]),
         .library(name: "NodeControl", targets: ["NodeControl"]),
         .library(name: "BenchStore", targets: ["BenchStore"]),
         .library(name: "RegressionSuite", targets: ["RegressionSuite"]),
+        .library(name: "TraceTools", targets: ["TraceTools"]),
+        .library(name: "ConnectBlockBench", targets: ["ConnectBlockBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,9 +38,15 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["BPFEmbedder"]
         ),
+        // What the capture core and node control both need: hex, byte
+        // reading and writing, SHA-256, amounts and the transaction codec.
+        .target(name: "TapyrusEncoding"),
+        // The capture core: ELF notes, the tracepoint catalogue and typed
+        // events, the capture itself and the capture session. It knows
+        // nothing of nodes.
         .target(
             name: "TraceHarness",
-            dependencies: ["CBPFShim", "NodeControl"],
+            dependencies: ["CBPFShim", "TapyrusEncoding"],
             exclude: ["Capture/BPF"],
             plugins: ["BPFCompilerPlugin"]
         ),
@@ -45,39 +54,57 @@ let package = Package(
         // tracepoints fire, their events compared with RPC and P2P ground truth.
         .target(
             name: "RegressionSuite",
-            dependencies: ["TraceHarness", "NodeControl"]
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl"]
+        ),
+        // The seed tools' pure state and rendering: logs, monitors, the
+        // connectblock benchmark; the CLI feeds them events and keys.
+        .target(
+            name: "TraceTools",
+            dependencies: ["TapyrusEncoding", "TraceHarness"]
+        ),
+        // The ConnectBlock benchmark: deterministic chains, the reindex runner,
+        // the statistics that compare builds, and what identifies a build.
+        .target(
+            name: "ConnectBlockBench",
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl"]
         ),
         .target(
             name: "NodeControl",
             dependencies: [
+                "TapyrusEncoding",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
         // The benchmark's baselines in SQLite (GRDB over the system libsqlite3),
-        // kept apart from TraceHarness so that the harness does not depend on GRDB.
+        // compared with the benchmark's statistics; kept apart so that nothing
+        // else depends on GRDB.
         .target(
             name: "BenchStore",
             dependencies: [
+                "ConnectBlockBench",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .executableTarget(
             name: "TapyrusTraceCLI",
             dependencies: [
+                "TapyrusEncoding",
                 "TraceHarness",
                 "NodeControl",
                 "RegressionSuite",
+                "TraceTools",
+                "ConnectBlockBench",
                 "BenchStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["TraceHarness", "NodeControl", "RegressionSuite", "BenchStore"]
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "RegressionSuite", "TraceTools", "ConnectBlockBench", "BenchStore", "TapyrusTraceCLI"]
         ),
         .testTarget(
             name: "FunctionalTests",
-            dependencies: ["TraceHarness", "NodeControl", "RegressionSuite", "BenchStore"]
+            dependencies: ["TapyrusEncoding", "TraceHarness", "NodeControl", "RegressionSuite", "TraceTools", "ConnectBlockBench", "BenchStore"]
         ),
     ]
 )

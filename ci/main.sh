@@ -12,7 +12,7 @@ mkdir -p .build/fixtures
 cc -O2 -o .build/fixtures/usdt-fixture fixtures/usdt-fixture.c fixtures/usdt-fixture-guarded.c
 tapyrusd=${TAPYRUSD:-$(command -v tapyrusd || true)}
 if [ -n "$tapyrusd" ]; then
-    "$cli" verify "$tapyrusd" || echo "(differences above are tapyrusd's; see Known issues in the README)"
+    "$cli" verify "$tapyrusd" || echo "(differences above are tapyrusd's; see docs/known-issues.md)"
     "$cli" bench capture --fixture .build/fixtures/usdt-fixture --tapyrusd "$tapyrusd"
     export TAPYRUS_TRACE_CHAINS=.build/chains TAPYRUS_TRACE_DB=.build/baselines.sqlite
     "$cli" bench chain generate small --tapyrusd "$tapyrusd"

@@ -8,6 +8,7 @@ packages=(
     systemtap-sdt-dev gcc              # <sys/sdt.h> and a C compiler for the USDT fixture
     libsqlite3-dev                     # the benchmark baselines
     pkg-config util-linux tmux         # setpriv for node children; tmux for the monitor's tests
+    chromium fonts-liberation          # headless Chromium renders the HTML report in its test
 )
 missing=()
 for package in "${packages[@]}"; do

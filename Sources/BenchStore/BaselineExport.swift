@@ -16,7 +16,7 @@ public struct BaselineExport: Codable, Sendable, Hashable {
     public var machines: [Machine]
     public var chains: [Chain]
     public var runs: [Run]
-    public var blocks: [Block]
+    public var blocks: [StoredBlock]
 
     public static let formatName = "tapyrus-trace-baselines"
 
@@ -90,7 +90,7 @@ extension BaselineStore {
                 machines: try Machine.order(Column("id")).fetchAll(db),
                 chains: try Chain.order(Column("id")).fetchAll(db),
                 runs: try Run.order(Column("id")).fetchAll(db),
-                blocks: try Block.order(Column("run_id"), Column("height")).fetchAll(db)
+                blocks: try StoredBlock.order(Column("run_id"), Column("height")).fetchAll(db)
             )
         }
     }
@@ -133,17 +133,17 @@ extension BaselineStore {
             var chains: [Int64: Int64] = [:]
             for build in document.builds {
                 let existed = try Build.filter(Column("sha256") == build.sha256).fetchCount(db) > 0
-                builds[build.id!] = try Self.recordBuild(build, db).id!
+                builds[build.id] = try Self.recordBuild(build.draft, db).id
                 if !existed { summary.buildsAdded += 1 }
             }
             for machine in document.machines {
                 let before = try Machine.fetchCount(db)
-                machines[machine.id!] = try Self.recordMachine(machine, db).id!
+                machines[machine.id] = try Self.recordMachine(machine.draft, db).id
                 if try Machine.fetchCount(db) > before { summary.machinesAdded += 1 }
             }
             for chain in document.chains {
                 let before = try Chain.fetchCount(db)
-                chains[chain.id!] = try Self.recordChain(chain, db).id!
+                chains[chain.id] = try Self.recordChain(chain.draft, db).id
                 if try Chain.fetchCount(db) > before { summary.chainsAdded += 1 }
             }
             let blocksByRun = Dictionary(grouping: document.blocks, by: \.runId)
@@ -152,23 +152,26 @@ extension BaselineStore {
                     summary.runsSkipped += 1
                     continue
                 }
-                var fresh = run
-                fresh.id = nil
-                fresh.buildId = builds[run.buildId]!
-                fresh.machineId = machines[run.machineId]!
-                fresh.chainId = chains[run.chainId]!
+                // validate(_:) checked that every run's build, machine and chain is in the export.
+                guard let build = builds[run.buildId], let machine = machines[run.machineId], let chain = chains[run.chainId] else {
+                    throw BaselineStoreError(.badExport, "the export is inconsistent: run \(run.id) refers to a build, machine or chain it does not contain; export it again")
+                }
+                var fresh = run.draft
+                fresh.buildId = build
+                fresh.machineId = machine
+                fresh.chainId = chain
                 if fresh.isBaseline {
                     let taken = try Run.filter(
                         Column("chain_id") == fresh.chainId && Column("machine_id") == fresh.machineId && Column("is_baseline") == true
                     ).fetchCount(db) > 0
                     if taken || fresh.status != .complete { fresh.isBaseline = false }
                 }
-                try fresh.insert(db)
-                let blocks = blocksByRun[run.id!] ?? []
-                try Self.insertBlocks(run: fresh.id!, blocks.map(\.measurement), db, path: "import")
+                let id = try fresh.insertReturningID(db)
+                let blocks = blocksByRun[run.id] ?? []
+                try Self.insertBlocks(run: id, blocks.map(\.measurement), db, path: "import")
                 summary.runsAdded += 1
                 summary.blocksAdded += blocks.count
-                summary.runIds[run.id!] = fresh.id!
+                summary.runIds[run.id] = id
             }
             return summary
         }
@@ -177,18 +180,18 @@ extension BaselineStore {
     /// Checks that every reference in `document` points into it.
     static func validate(_ document: BaselineExport) throws {
         func bad(_ text: String) -> BaselineStoreError { BaselineStoreError(.badExport, "the export is inconsistent: \(text); export it again") }
-        let builds = Set(document.builds.compactMap(\.id))
-        let machines = Set(document.machines.compactMap(\.id))
-        let chains = Set(document.chains.compactMap(\.id))
-        let runs = Set(document.runs.compactMap(\.id))
+        let builds = Set(document.builds.map(\.id))
+        let machines = Set(document.machines.map(\.id))
+        let chains = Set(document.chains.map(\.id))
+        let runs = Set(document.runs.map(\.id))
         if builds.count != document.builds.count || machines.count != document.machines.count
             || chains.count != document.chains.count || runs.count != document.runs.count {
-            throw bad("a build, machine, chain or run without an id, or with a repeated one")
+            throw bad("a build, machine, chain or run with a repeated id")
         }
         for run in document.runs {
-            if !builds.contains(run.buildId) { throw bad("run \(run.id!) refers to build \(run.buildId), which it does not contain") }
-            if !machines.contains(run.machineId) { throw bad("run \(run.id!) refers to machine \(run.machineId), which it does not contain") }
-            if !chains.contains(run.chainId) { throw bad("run \(run.id!) refers to chain \(run.chainId), which it does not contain") }
+            if !builds.contains(run.buildId) { throw bad("run \(run.id) refers to build \(run.buildId), which it does not contain") }
+            if !machines.contains(run.machineId) { throw bad("run \(run.id) refers to machine \(run.machineId), which it does not contain") }
+            if !chains.contains(run.chainId) { throw bad("run \(run.id) refers to chain \(run.chainId), which it does not contain") }
         }
         for block in document.blocks where !runs.contains(block.runId) {
             throw bad("a block at height \(block.height) refers to run \(block.runId), which it does not contain")

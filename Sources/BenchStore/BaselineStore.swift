@@ -118,17 +118,17 @@ public final class BaselineStore: Sendable {
 
     /// Returns the stored build with `build`'s SHA-256, inserting `build` if
     /// there is none; a label or flags the stored build lacks are filled in.
-    public func recordBuild(_ build: Build) async throws -> Build {
+    public func recordBuild(_ build: Build.Draft) async throws -> Build {
         try await write { db in try Self.recordBuild(build, db) }
     }
 
     /// Returns the stored machine identical to `machine`, inserting it if there is none.
-    public func recordMachine(_ machine: Machine) async throws -> Machine {
+    public func recordMachine(_ machine: Machine.Draft) async throws -> Machine {
         try await write { db in try Self.recordMachine(machine, db) }
     }
 
     /// Returns the stored chain with `chain`'s name and generator version, inserting it if there is none.
-    public func recordChain(_ chain: Chain) async throws -> Chain {
+    public func recordChain(_ chain: Chain.Draft) async throws -> Chain {
         try await write { db in try Self.recordChain(chain, db) }
     }
 
@@ -181,9 +181,8 @@ public final class BaselineStore: Sendable {
             guard try Build.exists(db, key: build) else { throw Self.unknownBuild("\(build)", path: path) }
             guard try Machine.exists(db, key: machine) else { throw BaselineStoreError(.other, "no machine \(machine) in \(path); record the machine first") }
             guard try Chain.exists(db, key: chain) else { throw BaselineStoreError(.other, "no chain \(chain) in \(path); record the chain first") }
-            var run = Run(buildId: build, machineId: machine, chainId: chain, parameters: parameters, started: started, notes: notes)
-            try run.insert(db)
-            return run.id!
+            return try Run.Draft(buildId: build, machineId: machine, chainId: chain, parameters: parameters, started: started, notes: notes)
+                .insertReturningID(db)
         }
     }
 
@@ -207,7 +206,7 @@ public final class BaselineStore: Sendable {
             guard stored.status == .running else {
                 throw BaselineStoreError(.runNotRunning, "run \(run) is already \(stored.status.rawValue); only a running run can be completed")
             }
-            let count = try Block.filter(Column("run_id") == run).fetchCount(db)
+            let count = try StoredBlock.filter(Column("run_id") == run).fetchCount(db)
             guard count > 0 else {
                 throw BaselineStoreError(.noBlocks, "run \(run) has no blocks; it cannot be completed (mark it failed instead)")
             }
@@ -260,7 +259,7 @@ public final class BaselineStore: Sendable {
         let path = path
         return try await read { db in
             _ = try Self.fetchRun(run, db, path: path)
-            return try Block.filter(Column("run_id") == run).order(Column("height")).fetchAll(db).map(\.measurement)
+            return try StoredBlock.filter(Column("run_id") == run).order(Column("height")).fetchAll(db).map(\.measurement)
         }
     }
 
@@ -295,7 +294,7 @@ public final class BaselineStore: Sendable {
                 throw BaselineStoreError(.runNotComplete, "build \(build) has no complete run in \(path); benchmark it first")
             }
             try Self.makeBaseline(latest, db)
-            return latest.id!
+            return latest.id
         }
         return try await run(id)
     }
@@ -356,7 +355,7 @@ public final class BaselineStore: Sendable {
         return try !migrator.hasCompletedMigrations(db)
     }
 
-    static func recordBuild(_ build: Build, _ db: Database) throws -> Build {
+    static func recordBuild(_ build: Build.Draft, _ db: Database) throws -> Build {
         if var stored = try Build.filter(Column("sha256") == build.sha256).fetchOne(db) {
             var changed = false
             if stored.label == nil, build.label != nil { stored.label = build.label; changed = true }
@@ -364,33 +363,27 @@ public final class BaselineStore: Sendable {
             if changed { try stored.update(db) }
             return stored
         }
-        var fresh = build
-        fresh.id = nil
-        try fresh.insert(db)
-        return fresh
+        let id = try build.insertReturningID(db)
+        return Build(id: id, sha256: build.sha256, version: build.version, flags: build.flags, label: build.label, created: build.created)
     }
 
-    static func recordMachine(_ machine: Machine, _ db: Database) throws -> Machine {
+    static func recordMachine(_ machine: Machine.Draft, _ db: Database) throws -> Machine {
         if let stored = try Machine.filter(
             Column("host") == machine.host && Column("cpu_model") == machine.cpuModel
                 && Column("cores") == machine.cores && Column("kernel") == machine.kernel
         ).fetchOne(db) {
             return stored
         }
-        var fresh = machine
-        fresh.id = nil
-        try fresh.insert(db)
-        return fresh
+        let id = try machine.insertReturningID(db)
+        return Machine(id: id, host: machine.host, cpuModel: machine.cpuModel, cores: machine.cores, kernel: machine.kernel)
     }
 
-    static func recordChain(_ chain: Chain, _ db: Database) throws -> Chain {
+    static func recordChain(_ chain: Chain.Draft, _ db: Database) throws -> Chain {
         if let stored = try Chain.filter(Column("name") == chain.name && Column("generator_version") == chain.generatorVersion).fetchOne(db) {
             return stored
         }
-        var fresh = chain
-        fresh.id = nil
-        try fresh.insert(db)
-        return fresh
+        let id = try chain.insertReturningID(db)
+        return Chain(id: id, name: chain.name, generatorVersion: chain.generatorVersion, parameters: chain.parameters, blockCount: chain.blockCount)
     }
 
     static func insertBlocks(run: Int64, _ blocks: [BlockMeasurement], _ db: Database, path: String) throws {
@@ -427,21 +420,23 @@ public final class BaselineStore: Sendable {
 
     static func summaries(_ runs: [Run], _ db: Database) throws -> [RunSummary] {
         if runs.isEmpty { return [] }
-        let builds = Dictionary(uniqueKeysWithValues: try Build.fetchAll(db, keys: Set(runs.map(\.buildId))).map { ($0.id!, $0) })
-        let machines = Dictionary(uniqueKeysWithValues: try Machine.fetchAll(db, keys: Set(runs.map(\.machineId))).map { ($0.id!, $0) })
-        let chains = Dictionary(uniqueKeysWithValues: try Chain.fetchAll(db, keys: Set(runs.map(\.chainId))).map { ($0.id!, $0) })
+        let builds = Dictionary(uniqueKeysWithValues: try Build.fetchAll(db, keys: Set(runs.map(\.buildId))).map { ($0.id, $0) })
+        let machines = Dictionary(uniqueKeysWithValues: try Machine.fetchAll(db, keys: Set(runs.map(\.machineId))).map { ($0.id, $0) })
+        let chains = Dictionary(uniqueKeysWithValues: try Chain.fetchAll(db, keys: Set(runs.map(\.chainId))).map { ($0.id, $0) })
         var totals: [Int64: (Int, Int64)] = [:]
-        let ids = runs.compactMap(\.id)
+        let ids = runs.map(\.id)
         let rows = try Row.fetchAll(db, sql: """
             SELECT run_id, COUNT(*) AS count, COALESCE(SUM(duration_micros), 0) AS total FROM blocks
             WHERE run_id IN (\(ids.map { _ in "?" }.joined(separator: ","))) GROUP BY run_id
             """, arguments: StatementArguments(ids))
         for row in rows { totals[row["run_id"]] = (row["count"], row["total"]) }
-        return runs.map { run in
-            let total = totals[run.id!] ?? (0, 0)
-            return RunSummary(
-                run: run, build: builds[run.buildId]!, machine: machines[run.machineId]!, chain: chains[run.chainId]!,
-                blockCount: total.0, totalMicros: total.1)
+        return try runs.map { run in
+            // The schema's foreign keys keep every run's build, machine and chain.
+            guard let build = builds[run.buildId], let machine = machines[run.machineId], let chain = chains[run.chainId] else {
+                throw BaselineStoreError(.other, "run \(run.id) refers to a build, machine or chain that is not stored; the database is damaged")
+            }
+            let total = totals[run.id] ?? (0, 0)
+            return RunSummary(run: run, build: build, machine: machine, chain: chain, blockCount: total.0, totalMicros: total.1)
         }
     }
 
@@ -456,7 +451,7 @@ public final class BaselineStore: Sendable {
 
 extension Machine {
     /// This machine: its host name, CPU model, online cores and kernel release.
-    public static func current() -> Machine {
+    public static func current() -> Machine.Draft {
         let info = ProcessInfo.processInfo
         var cpuModel = "unknown"
         if let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
@@ -467,7 +462,7 @@ extension Machine {
         var name = utsname()
         uname(&name)
         let kernel = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        return Machine(host: info.hostName, cpuModel: cpuModel, cores: info.activeProcessorCount, kernel: kernel)
+        return Machine.Draft(host: info.hostName, cpuModel: cpuModel, cores: info.activeProcessorCount, kernel: kernel)
     }
 }
 

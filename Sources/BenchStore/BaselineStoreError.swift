@@ -7,11 +7,12 @@ public struct BaselineStoreError: Error, Sendable, Hashable, CustomStringConvert
     public enum Kind: String, Sendable, Hashable {
         case notADatabase, readOnly, locked, schemaTooNew
         case unknownRun, unknownBuild, noBlocks, runNotRunning, runNotComplete
+        case noBaseline, incomparable
         case duplicateBlock, badExport, other
     }
 
-    public var kind: Kind
-    public var description: String
+    public let kind: Kind
+    public let description: String
 
     public init(_ kind: Kind, _ description: String) {
         self.kind = kind

@@ -11,11 +11,15 @@ struct TapyrusTrace: AsyncParsableCommand {
             runtime compiler, kernel headers, BCC or bpftrace needed. Capturing \
             needs root, or CAP_BPF and CAP_PERFMON.
             """,
-        subcommands: [
-            ProbesCommand.self, VerifyCommand.self, LogCommand.self, CheckCommand.self, BenchCommand.self,
-            P2PLogCommand.self, P2PMonitorCommand.self, RawP2PCommand.self, FlushLogCommand.self,
-            UTXOLogCommand.self, CoinSelectionLogCommand.self, MempoolMonitorCommand.self, ConnectBlockCommand.self,
-            BaselineCommand.self,
+        groupedSubcommands: [
+            CommandGroup(name: "Inspect", subcommands: [ProbesCommand.self, VerifyCommand.self, LogCommand.self]),
+            CommandGroup(name: "Test", subcommands: [CheckCommand.self]),
+            CommandGroup(name: "Tools", subcommands: [
+                P2PLogCommand.self, P2PMonitorCommand.self, RawP2PCommand.self, FlushLogCommand.self,
+                UTXOLogCommand.self, CoinSelectionLogCommand.self, MempoolMonitorCommand.self, ConnectBlockCommand.self,
+            ]),
+            CommandGroup(name: "Bench", subcommands: [BenchCommand.self]),
+            CommandGroup(name: "Baseline", subcommands: [BaselineCommand.self]),
         ]
     )
 }

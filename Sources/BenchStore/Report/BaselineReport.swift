@@ -1,17 +1,23 @@
+import ConnectBlockBench
 import Foundation
 
 /// A static, self-contained HTML page about the benchmark's baselines.
 ///
-/// Built from plain values (BenchStore does not depend on TraceHarness, so the
-/// caller turns its statistics into these rows). ``html()`` draws every chart
+/// Built from plain values, or from a stored comparison with
+/// ``init(_:builds:generated:)``. ``html()`` draws every chart
 /// as inline SVG with inline CSS: the page has no scripts and refers to
 /// nothing on the network, so it can be mailed, archived or opened offline.
 ///
 /// The page holds, in order:
-/// 1. the median µs/block of each build over time, with its confidence interval;
-/// 2. the per-height duration of the two compared runs (baseline and candidate);
-/// 3. the histogram of block durations;
-/// 4. the verdict table.
+/// 1. the median time per block of each build over time, with its confidence interval;
+/// 2. the per-height duration of the two compared runs (baseline and candidate),
+///    on a logarithmic scale;
+/// 3. the ratio candidate / baseline at each height, with its median;
+/// 4. the histogram of block durations;
+/// 5. the verdict table.
+///
+/// Durations are written in the unit that reads best for their size (µs, ms
+/// or s); the charts stay legible from a 800 px to a 1200 px wide window.
 public struct BaselineReport: Sendable, Hashable {
     /// One build's median µs/block with its confidence interval, at the date it was measured.
     public struct BuildPoint: Sendable, Hashable {
@@ -133,13 +139,17 @@ public struct BaselineReport: Sendable, Hashable {
         out += "</header>\n"
 
         out += section(
-            id: "builds", heading: "Median µs/block per build",
+            id: "builds", heading: "Median time per block, per build",
             caption: "Each point is one build’s median time to connect a block; the bars are its \(level)% confidence interval.",
             body: buildsChart())
         out += section(
             id: "heights", heading: "Duration per height",
-            caption: "Time to connect each block, \(Self.escape(baselineName)) versus \(Self.escape(candidateName)).",
-            escapeCaption: false, body: heightsChart())
+            caption: "Time to connect each block, \(baselineName) versus \(candidateName), on a logarithmic scale: a build k times slower runs the same distance above the other at every height.",
+            body: heightsChart())
+        out += section(
+            id: "ratios", heading: "Candidate / baseline per height",
+            caption: "The candidate’s time divided by the baseline’s at each height both measured, on a logarithmic scale; ×1 is no change, the dashed line is the median ratio.",
+            body: ratioChart())
         out += section(
             id: "histogram", heading: "Duration histogram",
             caption: "How many blocks took how long to connect.", body: histogramChart())
@@ -154,11 +164,11 @@ public struct BaselineReport: Sendable, Hashable {
         return out
     }
 
-    private func section(id: String, heading: String, caption: String, escapeCaption: Bool = true, body: String) -> String {
+    private func section(id: String, heading: String, caption: String, body: String) -> String {
         """
         <section id="\(id)">
         <h2>\(Self.escape(heading))</h2>
-        <p class="caption">\(escapeCaption ? Self.escape(caption) : caption)</p>
+        <p class="caption">\(Self.escape(caption))</p>
         \(body)
         </section>
 
@@ -167,15 +177,37 @@ public struct BaselineReport: Sendable, Hashable {
 
     // MARK: - Charts
 
-    private static let width = 960.0, height = 360.0
-    private static let margin = (top: 28.0, right: 24.0, bottom: 56.0, left: 100.0)
-    private static var plotLeft: Double { margin.left }
-    private static var plotRight: Double { width - margin.right }
-    private static var plotTop: Double { margin.top }
-    private static var plotBottom: Double { height - margin.bottom }
+    /// The width of every chart's coordinate system. The SVG is scaled to the
+    /// page's width: about 1.2× in a 1200 px window, 0.9× in an 800 px one,
+    /// so 12-unit text stays between 11 and 15 px.
+    static let chartWidth = 800.0
+    static let fontSize = 12.0
 
-    private static func svgOpen(_ label: String) -> String {
-        "<svg class=\"chart\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\" aria-label=\"\(escape(label))\">\n"
+    /// Where a chart's plot area lies inside its SVG.
+    struct Frame {
+        var height: Double
+        var top: Double
+        var bottom: Double
+        var left: Double
+        var right = 18.0
+        var width: Double { BaselineReport.chartWidth }
+        var plotLeft: Double { left }
+        var plotRight: Double { width - right }
+        var plotTop: Double { top }
+        var plotBottom: Double { height - bottom }
+        var plotWidth: Double { plotRight - plotLeft }
+
+        /// A frame whose left margin holds the y-axis title and the widest of `yLabels`.
+        init(height: Double, top: Double = 20, bottom: Double = 52, yLabels: [String]) {
+            self.height = height
+            self.top = top
+            self.bottom = bottom
+            left = 30 + (yLabels.map { BaselineReport.textWidth($0) }.max() ?? 20) + 12
+        }
+    }
+
+    private static func svgOpen(_ frame: Frame, _ label: String) -> String {
+        "<svg class=\"chart\" viewBox=\"0 0 \(fmt(frame.width)) \(fmt(frame.height))\" role=\"img\" aria-label=\"\(escape(label))\">\n"
     }
 
     private static func empty(_ what: String) -> String {
@@ -183,29 +215,35 @@ public struct BaselineReport: Sendable, Hashable {
     }
 
     /// The horizontal grid, the y ticks and labels, the axes and the y-axis title.
-    private static func yAxis(_ scale: LinearScale, title: String) -> String {
+    private static func yAxis(_ scale: some ChartScale, _ frame: Frame, title: String) -> String {
         var s = "<g class=\"axis y\">\n"
         for tick in scale.ticks {
             let y = scale.map(tick)
-            s += "<line class=\"grid\" x1=\"\(fmt(plotLeft))\" y1=\"\(fmt(y))\" x2=\"\(fmt(plotRight))\" y2=\"\(fmt(y))\"/>\n"
-            s += "<line class=\"tick\" x1=\"\(fmt(plotLeft - 5))\" y1=\"\(fmt(y))\" x2=\"\(fmt(plotLeft))\" y2=\"\(fmt(y))\"/>\n"
-            s += "<text x=\"\(fmt(plotLeft - 8))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(escape(scale.label(tick)))</text>\n"
+            s += "<line class=\"grid\" x1=\"\(fmt(frame.plotLeft))\" y1=\"\(fmt(y))\" x2=\"\(fmt(frame.plotRight))\" y2=\"\(fmt(y))\"/>\n"
+            s += "<line class=\"tick\" x1=\"\(fmt(frame.plotLeft - 5))\" y1=\"\(fmt(y))\" x2=\"\(fmt(frame.plotLeft))\" y2=\"\(fmt(y))\"/>\n"
+            s += "<text x=\"\(fmt(frame.plotLeft - 8))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(escape(scale.label(tick)))</text>\n"
         }
-        let midY = (plotTop + plotBottom) / 2
-        s += "<text class=\"axis-title\" transform=\"translate(16 \(fmt(midY))) rotate(-90)\" text-anchor=\"middle\">\(escape(title))</text>\n"
-        s += "<line class=\"domain\" x1=\"\(fmt(plotLeft))\" y1=\"\(fmt(plotTop))\" x2=\"\(fmt(plotLeft))\" y2=\"\(fmt(plotBottom))\"/>\n"
-        s += "<line class=\"domain\" x1=\"\(fmt(plotLeft))\" y1=\"\(fmt(plotBottom))\" x2=\"\(fmt(plotRight))\" y2=\"\(fmt(plotBottom))\"/>\n"
+        let midY = (frame.plotTop + frame.plotBottom) / 2
+        s += "<text class=\"axis-title\" transform=\"translate(15 \(fmt(midY))) rotate(-90)\" text-anchor=\"middle\">\(escape(title))</text>\n"
+        s += "<line class=\"domain\" x1=\"\(fmt(frame.plotLeft))\" y1=\"\(fmt(frame.plotTop))\" x2=\"\(fmt(frame.plotLeft))\" y2=\"\(fmt(frame.plotBottom))\"/>\n"
+        s += "<line class=\"domain\" x1=\"\(fmt(frame.plotLeft))\" y1=\"\(fmt(frame.plotBottom))\" x2=\"\(fmt(frame.plotRight))\" y2=\"\(fmt(frame.plotBottom))\"/>\n"
         return s + "</g>\n"
     }
 
-    private static func xTicks(_ ticks: [(x: Double, label: String)], title: String) -> String {
+    private static func xTicks(_ ticks: [(x: Double, label: String)], _ frame: Frame, title: String) -> String {
         var s = "<g class=\"axis x\">\n"
         for tick in ticks {
-            s += "<line class=\"tick\" x1=\"\(fmt(tick.x))\" y1=\"\(fmt(plotBottom))\" x2=\"\(fmt(tick.x))\" y2=\"\(fmt(plotBottom + 5))\"/>\n"
-            s += "<text x=\"\(fmt(tick.x))\" y=\"\(fmt(plotBottom + 20))\" text-anchor=\"middle\">\(escape(tick.label))</text>\n"
+            s += "<line class=\"tick\" x1=\"\(fmt(tick.x))\" y1=\"\(fmt(frame.plotBottom))\" x2=\"\(fmt(tick.x))\" y2=\"\(fmt(frame.plotBottom + 5))\"/>\n"
+            s += "<text x=\"\(fmt(tick.x))\" y=\"\(fmt(frame.plotBottom + 19))\" text-anchor=\"middle\">\(escape(tick.label))</text>\n"
         }
-        s += "<text class=\"axis-title\" x=\"\(fmt((plotLeft + plotRight) / 2))\" y=\"\(fmt(height - 10))\" text-anchor=\"middle\">\(escape(title))</text>\n"
+        s += "<text class=\"axis-title\" x=\"\(fmt((frame.plotLeft + frame.plotRight) / 2))\" y=\"\(fmt(frame.height - 10))\" text-anchor=\"middle\">\(escape(title))</text>\n"
         return s + "</g>\n"
+    }
+
+    /// The x scale of the per-height charts: block heights, integer ticks.
+    private static func heightScale(_ heights: [Int], _ frame: Frame) -> LinearScale {
+        LinearScale(domain: (Double(heights.min()!), Double(heights.max()!)), range: (frame.plotLeft, frame.plotRight),
+                    includeZero: false, integer: true)
     }
 
     private func buildsChart() -> String {
@@ -217,28 +255,30 @@ public struct BaselineReport: Sendable, Hashable {
         // Not from zero: the interesting changes are a few percent. Padded so
         // that the error bars do not touch the frame.
         let pad = max((high - low) * 0.15, abs(high) * 0.02, 1)
-        let y = LinearScale(domain: (max(0, low - pad), high + pad), range: (Self.plotBottom, Self.plotTop), includeZero: false)
-            .withUnit(" µs")
+        let domain = (max(0, low - pad), high + pad)
+        let labels = LinearScale.duration(domain: domain, range: (0, 1), includeZero: false)
+        let frame = Frame(height: 300, yLabels: labels.ticks.map(labels.label))
+        let y = LinearScale.duration(domain: domain, range: (frame.plotBottom, frame.plotTop), includeZero: false)
 
         // Builds are spaced evenly in date order (dates are often bunched), and
         // each is labelled with its name and date.
         let inset = 40.0
-        let step = points.count > 1 ? (Self.plotRight - Self.plotLeft - 2 * inset) / Double(points.count - 1) : 0
+        let step = points.count > 1 ? (frame.plotWidth - 2 * inset) / Double(points.count - 1) : 0
         func x(_ i: Int) -> Double {
-            points.count > 1 ? Self.plotLeft + inset + Double(i) * step : (Self.plotLeft + Self.plotRight) / 2
+            points.count > 1 ? frame.plotLeft + inset + Double(i) * step : (frame.plotLeft + frame.plotRight) / 2
         }
-        let widest = points.map { Self.textWidth(Self.truncate($0.label, 16)) }.max()!
+        let widest = points.map { Self.textWidth(Self.truncate($0.label, 20)) }.max()!
         let every = Self.labelStride(labelWidth: max(widest, Self.textWidth("0000-00-00", size: 11)),
                                      slot: points.count > 1 ? step : .infinity)
 
-        var s = Self.svgOpen("Median microseconds per block for each build, over time")
-        s += Self.yAxis(y, title: "µs per block (median)")
+        var s = Self.svgOpen(frame, "Median time per block for each build, over time")
+        s += Self.yAxis(y, frame, title: "time per block (median)")
         s += "<g class=\"axis x\">\n"
         for (i, p) in points.enumerated() where i % every == 0 {
             let px = Self.fmt(x(i))
-            s += "<line class=\"tick\" x1=\"\(px)\" y1=\"\(Self.fmt(Self.plotBottom))\" x2=\"\(px)\" y2=\"\(Self.fmt(Self.plotBottom + 5))\"/>\n"
-            s += "<text x=\"\(px)\" y=\"\(Self.fmt(Self.plotBottom + 19))\" text-anchor=\"middle\">\(Self.escape(Self.truncate(p.label, 16)))</text>\n"
-            s += "<text class=\"sub\" x=\"\(px)\" y=\"\(Self.fmt(Self.plotBottom + 33))\" text-anchor=\"middle\">\(Self.escape(Self.day(p.date)))</text>\n"
+            s += "<line class=\"tick\" x1=\"\(px)\" y1=\"\(Self.fmt(frame.plotBottom))\" x2=\"\(px)\" y2=\"\(Self.fmt(frame.plotBottom + 5))\"/>\n"
+            s += "<text x=\"\(px)\" y=\"\(Self.fmt(frame.plotBottom + 19))\" text-anchor=\"middle\">\(Self.escape(Self.truncate(p.label, 20)))</text>\n"
+            s += "<text class=\"sub\" x=\"\(px)\" y=\"\(Self.fmt(frame.plotBottom + 34))\" text-anchor=\"middle\">\(Self.escape(Self.day(p.date)))</text>\n"
         }
         s += "</g>\n"
         if points.count > 1 {
@@ -248,7 +288,7 @@ public struct BaselineReport: Sendable, Hashable {
         s += "<g class=\"builds\">\n"
         for (i, p) in points.enumerated() {
             let px = Self.fmt(x(i)), lo = Self.fmt(y.map(p.ciLowMicros)), hi = Self.fmt(y.map(p.ciHighMicros))
-            let tooltip = "\(p.label) · \(Self.day(p.date)) · median \(Self.micros(p.medianMicros)) (CI \(Self.micros(p.ciLowMicros)) – \(Self.micros(p.ciHighMicros)))"
+            let tooltip = "\(p.label) · \(Self.day(p.date)) · median \(DurationText.duration(p.medianMicros)) (CI \(DurationText.duration(p.ciLowMicros)) – \(DurationText.duration(p.ciHighMicros)))"
             s += "<g class=\"build\"><title>\(Self.escape(tooltip))</title>\n"
             s += "<line class=\"ci\" x1=\"\(px)\" y1=\"\(lo)\" x2=\"\(px)\" y2=\"\(hi)\"/>\n"
             s += "<line class=\"ci-cap\" x1=\"\(Self.fmt(x(i) - 6))\" y1=\"\(lo)\" x2=\"\(Self.fmt(x(i) + 6))\" y2=\"\(lo)\"/>\n"
@@ -259,72 +299,146 @@ public struct BaselineReport: Sendable, Hashable {
         return s + "</g>\n</svg>\n"
     }
 
-    private func heightsChart() -> String {
-        let series = [
-            (name: baselineName, cls: "baseline", data: baselineDurations),
-            (name: candidateName, cls: "candidate", data: candidateDurations),
-        ].map { s in (s.name, s.cls, s.data.filter(\.micros.isFinite).sorted { $0.height < $1.height }) }
-        let all = series.flatMap(\.2)
-        guard !all.isEmpty else { return Self.empty("per-height durations") }
-        let heights = all.map { Double($0.height) }
-        let x = LinearScale(domain: (heights.min()!, heights.max()!), range: (Self.plotLeft, Self.plotRight),
-                            includeZero: false, integer: true)
-        let y = LinearScale(domain: (0, all.map(\.micros).max()!), range: (Self.plotBottom, Self.plotTop), includeZero: true)
-            .withUnit(" µs")
+    /// One entry of a chart's key: a line in the style of `swatch` at (`x`,
+    /// `y`), then `text` (cut at 90 characters, whole in its tooltip).
+    private static func legendEntry(swatch: String, x: Double, y: Double, text: String) -> String {
+        var s = "<line class=\"swatch \(swatch)\" x1=\"\(fmt(x))\" y1=\"\(fmt(y))\" x2=\"\(fmt(x + 22))\" y2=\"\(fmt(y))\"/>\n"
+        s += "<text x=\"\(fmt(x + 30))\" y=\"\(fmt(y + 4))\">"
+        s += text.count > 90 ? "<title>\(escape(text))</title>\(escape(truncate(text, 90)))" : escape(text)
+        return s + "</text>\n"
+    }
 
-        var s = Self.svgOpen("Duration per height for \(baselineName) and \(candidateName)")
-        s += Self.yAxis(y, title: "µs to connect the block")
-        s += Self.xTicks(x.ticks.map { (x.map($0), x.label($0)) }, title: "block height")
+    /// Both runs' durations, finite and ordered by height.
+    private var heightSeries: [(name: String, cls: String, data: [HeightDuration])] {
+        [(baselineName, "baseline", baselineDurations), (candidateName, "candidate", candidateDurations)].map { name, cls, data in
+            (name, cls, data.filter(\.micros.isFinite).sorted { $0.height < $1.height })
+        }
+    }
+
+    private func heightsChart() -> String {
+        let series = heightSeries
+        let all = series.flatMap(\.data)
+        guard !all.isEmpty else { return Self.empty("per-height durations") }
+        // Log scale: durations span orders of magnitude along a chain, and a
+        // build several times slower must not flatten the other into the axis.
+        let positive = all.map(\.micros).filter { $0 > 0 }
+        let domain = (positive.min() ?? 1, max(positive.max() ?? 1, positive.min() ?? 1))
+        let labels = LogScale.duration(domain: domain, range: (0, 1))
+        // The legend sits above the plot, one row per run, so it hides no line.
+        let legendRow = 18.0
+        let frame = Frame(height: 360, top: 14 + legendRow * Double(series.count) + 10, yLabels: labels.ticks.map(labels.label))
+        let y = LogScale.duration(domain: domain, range: (frame.plotBottom, frame.plotTop))
+        let x = Self.heightScale(all.map(\.height), frame)
+
+        var s = Self.svgOpen(frame, "Duration per height for \(baselineName) and \(candidateName), logarithmic scale")
+        s += Self.yAxis(y, frame, title: "time to connect the block")
+        s += Self.xTicks(x.ticks.map { (x.map($0), x.label($0)) }, frame, title: "block height")
         for (_, cls, data) in series where !data.isEmpty {
             let pts = data.map { "\(Self.fmt(x.map(Double($0.height)))),\(Self.fmt(y.map($0.micros)))" }
             s += "<polyline class=\"series \(cls)\" points=\"\(pts.joined(separator: " "))\"/>\n"
         }
-        // The legend, top right inside the plot.
-        let lx = Self.plotRight - 230
-        var ly = Self.plotTop + 10.0
         s += "<g class=\"legend\">\n"
-        s += "<rect class=\"legend-box\" x=\"\(Self.fmt(lx - 10))\" y=\"\(Self.fmt(ly - 4))\" width=\"230\" height=\"46\" rx=\"4\"/>\n"
-        // Roles, not names: the caption above names the runs, and names would be cut.
-        for (_, cls, data) in series {
-            ly += 8
-            s += "<line class=\"swatch \(cls)\" x1=\"\(Self.fmt(lx))\" y1=\"\(Self.fmt(ly))\" x2=\"\(Self.fmt(lx + 22))\" y2=\"\(Self.fmt(ly))\"/>\n"
-            s += "<text x=\"\(Self.fmt(lx + 30))\" y=\"\(Self.fmt(ly + 4))\">\(cls) (\(data.count) blocks)</text>\n"
-            ly += 12
+        for (row, (name, cls, data)) in series.enumerated() {
+            s += Self.legendEntry(swatch: cls, x: frame.plotLeft, y: 19 + legendRow * Double(row),
+                                  text: "\(cls): \(name) · \(data.count) blocks")
         }
         return s + "</g>\n</svg>\n"
+    }
+
+    /// candidate / baseline at every height both runs measured with a positive duration.
+    var ratios: [(height: Int, ratio: Double)] {
+        let series = heightSeries
+        var baseline: [Int: Double] = [:]
+        for point in series[0].data where point.micros > 0 { baseline[point.height] = point.micros }
+        return series[1].data.compactMap { point in
+            guard point.micros > 0, let base = baseline[point.height] else { return nil }
+            return (point.height, point.micros / base)
+        }
+    }
+
+    private func ratioChart() -> String {
+        let ratios = ratios
+        guard !ratios.isEmpty else { return Self.empty("heights measured in both runs") }
+        let values = ratios.map(\.ratio)
+        let sorted = values.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let labels = LogScale.ratio(domain: (sorted.first!, sorted.last!), range: (0, 1))
+        // The key sits above the plot, so that it covers no point.
+        let frame = Frame(height: 300, top: 40, yLabels: labels.ticks.map(labels.label))
+        let y = LogScale.ratio(domain: (sorted.first!, sorted.last!), range: (frame.plotBottom, frame.plotTop))
+        let x = Self.heightScale(ratios.map(\.height), frame)
+
+        var s = Self.svgOpen(frame, "Candidate time divided by baseline time at each height, logarithmic scale")
+        s += Self.yAxis(y, frame, title: "candidate / baseline")
+        s += Self.xTicks(x.ticks.map { (x.map($0), x.label($0)) }, frame, title: "block height")
+        let one = Self.fmt(y.map(1)), my = Self.fmt(y.map(median))
+        s += "<line class=\"reference\" x1=\"\(Self.fmt(frame.plotLeft))\" y1=\"\(one)\" x2=\"\(Self.fmt(frame.plotRight))\" y2=\"\(one)\"/>\n"
+        s += "<g class=\"ratios\">\n"
+        for point in ratios {
+            s += "<circle class=\"ratio-point\" cx=\"\(Self.fmt(x.map(Double(point.height))))\" cy=\"\(Self.fmt(y.map(point.ratio)))\" r=\"2.2\"/>\n"
+        }
+        s += "</g>\n"
+        s += "<line class=\"median\" x1=\"\(Self.fmt(frame.plotLeft))\" y1=\"\(my)\" x2=\"\(Self.fmt(frame.plotRight))\" y2=\"\(my)\"/>\n"
+        let medianText = "median \(DurationText.ratio(median)) (\(Self.percent((median - 1) * 100)))"
+        let lx = frame.plotLeft, ly = 19.0
+        let second = lx + 30 + Self.textWidth(medianText) + 24
+        s += "<g class=\"legend\">\n"
+        s += Self.legendEntry(swatch: "median", x: lx, y: ly, text: medianText)
+        s += Self.legendEntry(swatch: "reference", x: second, y: ly, text: "×1: no change")
+        s += "</g>\n"
+        return s + "</svg>\n"
     }
 
     private func histogramChart() -> String {
         guard !histogram.isEmpty else { return Self.empty("histogram buckets") }
         let maxCount = Double(histogram.map { max(0, $0.count) }.max()!)
-        let y = LinearScale(domain: (0, max(1, maxCount)), range: (Self.plotBottom, Self.plotTop),
-                            includeZero: true, integer: true)
-        let slot = (Self.plotRight - Self.plotLeft) / Double(histogram.count)
+        let yLabels = LinearScale(domain: (0, max(1, maxCount)), range: (0, 1), includeZero: true, integer: true)
+        var frame = Frame(height: 320, yLabels: yLabels.ticks.map(yLabels.label))
+        let slot = frame.plotWidth / Double(histogram.count)
+        // Labels are never cut: set upright where they fit their bar's slot,
+        // else slanted, with the bottom margin grown to hold the longest.
+        let widest = histogram.map { Self.textWidth($0.label) }.max()!
+        let slanted = widest + 8 > slot
+        let angle = 40.0
+        if slanted {
+            let drop = widest * sin(angle * .pi / 180) + Self.fontSize * cos(angle * .pi / 180)
+            frame.bottom = 14 + drop + 34
+            frame.height += frame.bottom - 52
+        }
+        let every = slanted ? Self.labelStride(labelWidth: Self.fontSize * 1.2, slot: slot) : 1
+        let y = LinearScale(domain: (0, max(1, maxCount)), range: (frame.plotBottom, frame.plotTop), includeZero: true, integer: true)
         let barWidth = max(1, slot * 0.82)
-        let every = Self.labelStride(
-            labelWidth: histogram.map { Self.textWidth(Self.truncate($0.label, 14)) }.max()!, slot: slot)
 
-        var s = Self.svgOpen("Histogram of block durations")
-        s += Self.yAxis(y, title: "blocks")
-        var ticks: [(x: Double, label: String)] = []
+        var s = Self.svgOpen(frame, "Histogram of block durations")
+        s += Self.yAxis(y, frame, title: "blocks")
         s += "<g class=\"bars\">\n"
+        var ticks = "<g class=\"axis x\">\n"
         for (i, bucket) in histogram.enumerated() {
-            let cx = Self.plotLeft + slot * (Double(i) + 0.5)
+            let cx = frame.plotLeft + slot * (Double(i) + 0.5)
             let top = y.map(Double(max(0, bucket.count)))
-            s += "<rect class=\"bar\" x=\"\(Self.fmt(cx - barWidth / 2))\" y=\"\(Self.fmt(top))\" width=\"\(Self.fmt(barWidth))\" height=\"\(Self.fmt(Self.plotBottom - top))\"><title>\(Self.escape("\(bucket.label): \(bucket.count) blocks"))</title></rect>\n"
+            s += "<rect class=\"bar\" x=\"\(Self.fmt(cx - barWidth / 2))\" y=\"\(Self.fmt(top))\" width=\"\(Self.fmt(barWidth))\" height=\"\(Self.fmt(frame.plotBottom - top))\"><title>\(Self.escape("\(bucket.label): \(bucket.count) blocks"))</title></rect>\n"
             if histogram.count <= 24, bucket.count > 0 {
                 s += "<text class=\"bar-value\" x=\"\(Self.fmt(cx))\" y=\"\(Self.fmt(top - 5))\" text-anchor=\"middle\">\(bucket.count)</text>\n"
             }
-            if i % every == 0 { ticks.append((cx, Self.truncate(bucket.label, 14))) }
+            guard i % every == 0 else { continue }
+            ticks += "<line class=\"tick\" x1=\"\(Self.fmt(cx))\" y1=\"\(Self.fmt(frame.plotBottom))\" x2=\"\(Self.fmt(cx))\" y2=\"\(Self.fmt(frame.plotBottom + 5))\"/>\n"
+            if slanted {
+                let ty = frame.plotBottom + 14
+                ticks += "<text class=\"bucket\" x=\"\(Self.fmt(cx + 4))\" y=\"\(Self.fmt(ty))\" text-anchor=\"end\" transform=\"rotate(-\(Self.fmt(angle)) \(Self.fmt(cx + 4)) \(Self.fmt(ty)))\">\(Self.escape(bucket.label))</text>\n"
+            } else {
+                ticks += "<text class=\"bucket\" x=\"\(Self.fmt(cx))\" y=\"\(Self.fmt(frame.plotBottom + 19))\" text-anchor=\"middle\">\(Self.escape(bucket.label))</text>\n"
+            }
         }
         s += "</g>\n"
-        s += Self.xTicks(ticks, title: "time to connect a block")
+        ticks += "<text class=\"axis-title\" x=\"\(Self.fmt((frame.plotLeft + frame.plotRight) / 2))\" y=\"\(Self.fmt(frame.height - 10))\" text-anchor=\"middle\">time to connect a block</text>\n"
+        s += ticks + "</g>\n"
         return s + "</svg>\n"
     }
 
     private func verdictTable() -> String {
         guard !verdicts.isEmpty else { return Self.empty("comparisons") }
         var s = """
+            <div class="table-wrap">
             <table class="verdicts">
             <thead><tr><th>Scenario</th><th>Baseline</th><th>Candidate</th><th class="num">Effect</th><th class="num">\(Self.number(confidenceLevel * 100, decimals: 0))% CI</th><th class="num">p</th><th>Verdict</th></tr></thead>
             <tbody>
@@ -338,13 +452,13 @@ public struct BaselineReport: Sendable, Hashable {
             case "no change", "nochange": cls = "nochange"
             default: cls = "other"
             }
-            s += "<tr><td>\(Self.escape(row.scenario))</td><td>\(Self.escape(row.baseline))</td><td>\(Self.escape(row.candidate))</td>"
+            s += "<tr><td>\(Self.escape(row.scenario))</td><td>\(Self.keepingUnits(row.baseline))</td><td>\(Self.keepingUnits(row.candidate))</td>"
             s += "<td class=\"num\">\(Self.percent(row.effectPercent))</td>"
-            s += "<td class=\"num\">\(Self.percent(row.ciLowPercent)) to \(Self.percent(row.ciHighPercent))</td>"
+            s += "<td class=\"num ci\"><span>\(Self.percent(row.ciLowPercent))</span> to <span>\(Self.percent(row.ciHighPercent))</span></td>"
             s += "<td class=\"num\">\(Self.pValue(row.pValue))</td>"
             s += "<td><span class=\"verdict \(cls)\">\(Self.escape(row.verdict))</span></td></tr>\n"
         }
-        return s + "</tbody>\n</table>\n"
+        return s + "</tbody>\n</table>\n</div>\n"
     }
 
     // MARK: - Text
@@ -369,8 +483,14 @@ public struct BaselineReport: Sendable, Hashable {
         return out
     }
 
+    /// `text` escaped, a number and its unit joined by a no-break space, so
+    /// that a narrow column never puts `1.5` and `ms` on separate lines.
+    static func keepingUnits(_ text: String) -> String {
+        escape(text).replacing(#/(\d) (µs|ms|s)\b/#) { "\($0.output.1)\u{00A0}\($0.output.2)" }
+    }
+
     /// A generous estimate of the width of `text` in pixels at `size` px in a sans-serif font.
-    static func textWidth(_ text: String, size: Double = 12) -> Double {
+    static func textWidth(_ text: String, size: Double = fontSize) -> Double {
         Double(text.count) * size * 0.6
     }
 
@@ -395,12 +515,6 @@ public struct BaselineReport: Sendable, Hashable {
     static func number(_ value: Double, decimals: Int) -> String {
         guard value.isFinite else { return "–" }
         return String(format: "%.\(decimals)f", value)
-    }
-
-    static func micros(_ value: Double) -> String {
-        guard value.isFinite else { return "–" }
-        if abs(value) >= 10_000 { return String(format: "%.1f ms", value / 1000) }
-        return String(format: abs(value) >= 100 ? "%.0f µs" : "%.1f µs", value)
     }
 
     static func percent(_ value: Double) -> String {
@@ -438,6 +552,7 @@ public struct BaselineReport: Sendable, Hashable {
         * { box-sizing: border-box; }
         body { margin: 0 auto; max-width: 1040px; padding: 28px 32px 40px; color: var(--ink); background: #fff;
           font: 15px/1.5 -apple-system, "Segoe UI", "Helvetica Neue", Arial, "Liberation Sans", sans-serif; }
+        @media (max-width: 720px) { body { padding: 18px 14px 28px; } }
         header { border-bottom: 2px solid var(--rule); margin-bottom: 8px; }
         h1 { font-size: 26px; margin: 0 0 4px; font-weight: 650; }
         .subtitle { color: var(--muted); margin: 0 0 14px; }
@@ -458,14 +573,20 @@ public struct BaselineReport: Sendable, Hashable {
         svg .baseline { stroke: var(--base); }
         svg .candidate { stroke: var(--cand); }
         svg .series.candidate { stroke-opacity: 0.85; }
-        svg .legend-box { fill: #fff; fill-opacity: 0.92; stroke: var(--rule); }
+        svg .legend text { fill: var(--ink); }
         svg .swatch { stroke-width: 3; }
+        svg .reference { stroke: #52606d; stroke-width: 1.2; }
+        svg .ratio-point { fill: var(--cand); fill-opacity: 0.7; }
+        svg .median { stroke: var(--cand); stroke-width: 1.4; stroke-dasharray: 6 4; }
         svg .bar { fill: var(--bar); }
         svg .bar-value { fill: var(--muted); font-size: 11px; }
+        .table-wrap { overflow-x: auto; }
         table.verdicts { border-collapse: collapse; width: 100%; font-size: 14px; }
         table.verdicts th, table.verdicts td { padding: 7px 10px; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
         table.verdicts th { font-weight: 600; color: var(--muted); border-bottom: 2px solid var(--rule); white-space: nowrap; }
         table.verdicts .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        table.verdicts .num.ci span { white-space: nowrap; }
+        @media (max-width: 900px) { table.verdicts .num.ci { white-space: normal; } }
         table.verdicts tbody tr:nth-child(even) { background: #f8f9fb; }
         .verdict { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12.5px; font-weight: 600; white-space: nowrap; }
         .verdict.regression { background: #fde2e1; color: #a61b1b; }
@@ -475,70 +596,4 @@ public struct BaselineReport: Sendable, Hashable {
         footer { margin-top: 32px; padding-top: 10px; border-top: 1px solid var(--rule); color: var(--muted); font-size: 12.5px; }
 
         """
-}
-
-/// A linear map from data to pixels with "nice" ticks (1, 2, 5 × 10ⁿ).
-struct LinearScale {
-    var lower: Double
-    var upper: Double
-    var range: (Double, Double)
-    var ticks: [Double]
-    var unit = ""
-    var step: Double
-
-    init(domain: (Double, Double), range: (Double, Double), includeZero: Bool, integer: Bool = false, count: Int = 6) {
-        var lo = domain.0, hi = domain.1
-        if includeZero { lo = min(lo, 0) }
-        if !(lo.isFinite && hi.isFinite) { lo = 0; hi = 1 }
-        if hi <= lo { hi = lo + max(1, abs(lo) * 0.1) }
-        var step = Self.niceStep((hi - lo) / Double(count))
-        if integer { step = max(1, step.rounded()) }
-        let first = (lo / step).rounded(.down) * step, last = (hi / step).rounded(.up) * step
-        self.lower = first
-        self.upper = last
-        self.range = range
-        self.step = step
-        var ticks: [Double] = []
-        var t = first
-        while t <= last + step / 2, ticks.count < 50 {
-            ticks.append(abs(t) < step / 1e6 ? 0 : t)
-            t += step
-        }
-        self.ticks = ticks
-    }
-
-    static func niceStep(_ raw: Double) -> Double {
-        guard raw > 0, raw.isFinite else { return 1 }
-        let power = pow(10, (log10(raw)).rounded(.down))
-        let fraction = raw / power
-        let nice: Double = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 2.5 ? 2.5 : fraction <= 5 ? 5 : 10
-        return nice * power
-    }
-
-    func withUnit(_ unit: String) -> LinearScale {
-        var copy = self
-        copy.unit = unit
-        return copy
-    }
-
-    func map(_ value: Double) -> Double {
-        guard upper > lower else { return range.0 }
-        return range.0 + (value - lower) / (upper - lower) * (range.1 - range.0)
-    }
-
-    func label(_ value: Double) -> String {
-        let decimals = step >= 1 ? 0 : Int((-log10(step)).rounded(.up))
-        var text = String(format: "%.\(decimals)f", value)
-        if decimals == 0, abs(value) >= 10_000 {
-            // Thousands separated by a thin space: 12 500.
-            let digits = String(Int(abs(value)))
-            var grouped = ""
-            for (i, ch) in digits.enumerated() {
-                if i > 0, (digits.count - i) % 3 == 0 { grouped += "\u{2009}" }
-                grouped.append(ch)
-            }
-            text = (value < 0 ? "−" : "") + grouped
-        }
-        return text + unit
-    }
 }

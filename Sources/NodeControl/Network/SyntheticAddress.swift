@@ -1,3 +1,5 @@
+import TapyrusEncoding
+
 /// Pay-to-pubkey-hash addresses made from chosen 20-byte hashes, for
 /// transactions with many distinct outputs without asking a wallet for keys.
 public enum SyntheticAddress {

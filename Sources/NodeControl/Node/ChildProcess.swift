@@ -23,6 +23,9 @@ public enum ProcessExitStatus: Sendable, Hashable, CustomStringConvertible {
 /// Nodes are run this way; use it for any other helper process that must not
 /// outlive the harness. Unlike Foundation's `Process`, waiting does not depend on
 /// the run loop of the thread that launched it, so it is safe from async code.
+///
+/// `@unchecked Sendable`: `pid` never changes; the exit status and the
+/// waiters are guarded by `lock`, and waiters are resumed after it is released.
 public final class ChildProcess: @unchecked Sendable {
     /// The process id.
     public let pid: Int32
@@ -116,6 +119,9 @@ public final class ChildProcess: @unchecked Sendable {
 /// `setpriv --pdeathsig KILL`, which sets the signal and then execs the program
 /// (the pid stays the program's). The child is then killed when this process
 /// dies, however it dies, including SIGKILL.
+///
+/// `@unchecked Sendable`: the request queue is guarded by `condition`, and
+/// only the spawner's own thread spawns.
 final class ChildSpawner: @unchecked Sendable {
     static let shared = ChildSpawner()
 

@@ -19,12 +19,6 @@ public struct SigningKey: Sendable, Hashable {
     /// The private key in WIF.
     public var privateKeyWIF: String
 
-    /// Creates a key pair.
-    public init(publicKey: String, privateKeyWIF: String) {
-        self.publicKey = publicKey
-        self.privateKeyWIF = privateKeyWIF
-    }
-
     /// The public test key pair used by upstream's functional tests.
     public static let test = SigningKey(
         publicKey: "025700236c2890233592fcef262f4520d22af9160e3d9705855140eb2aa06c35d3",

@@ -1,4 +1,5 @@
 import Foundation
+import TapyrusEncoding
 
 /// Makes dev genesis blocks with tapyrus-genesis, once per key and tool per process.
 ///

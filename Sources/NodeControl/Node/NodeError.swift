@@ -19,17 +19,17 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     }
 
     /// What went wrong.
-    public var kind: Kind
+    public let kind: Kind
     /// The node's name, for messages.
-    public var node: String?
+    public let node: String?
     /// The node's process id, if it had one.
-    public var pid: Int32?
+    public let pid: Int32?
     /// The node's datadir (kept for inspection after a failure).
-    public var dataDirectory: String?
+    public let dataDirectory: String?
     /// The node's last `debug.log` lines, oldest first.
-    public var logTail: [String]
+    public let logTail: [String]
     /// What the node wrote to stderr (option errors land here, not in the log).
-    public var standardError: String
+    public let standardError: String
 
     /// Creates an error.
     public init(_ kind: Kind, node: String? = nil, pid: Int32? = nil, dataDirectory: String? = nil,
@@ -40,6 +40,12 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         self.dataDirectory = dataDirectory
         self.logTail = logTail
         self.standardError = standardError
+    }
+
+    /// This error with the node it happened to and its datadir filled in
+    /// (a name it already had is kept).
+    func located(node name: String, dataDirectory: String) -> NodeError {
+        NodeError(kind, node: node ?? name, pid: pid, dataDirectory: dataDirectory, logTail: logTail, standardError: standardError)
     }
 
     public var description: String {

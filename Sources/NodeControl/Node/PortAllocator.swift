@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// Hands out TCP ports on 127.0.0.1 that are free right now, by binding port 0.
@@ -46,11 +47,11 @@ public enum PortAllocator {
     }
 }
 
-private final class IssuedPorts: @unchecked Sendable {
-    private let lock = NSLock()
-    private var ports: Set<UInt16> = []
+/// The ports handed out by this process, so that none is handed out twice.
+private final class IssuedPorts: Sendable {
+    private let ports = Mutex<Set<UInt16>>([])
 
     func claim(_ port: UInt16) -> Bool {
-        lock.withLock { ports.insert(port).inserted }
+        ports.withLock { $0.insert(port).inserted }
     }
 }

@@ -153,10 +153,8 @@ public actor TapyrusNode {
                                    networkID: networkID, p2pPort: p2pPort, rpcPort: rpcPort, options: options,
                                    process: process)
             }
-        } catch var error as NodeError {
-            error.dataDirectory = dataDirectory
-            error.node = error.node ?? options.name
-            throw error
+        } catch let error as NodeError {
+            throw error.located(node: options.name, dataDirectory: dataDirectory)
         }
     }
 

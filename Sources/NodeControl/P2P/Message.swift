@@ -1,3 +1,5 @@
+import TapyrusEncoding
+
 /// The four message start bytes that open every P2P message of one network.
 public struct NetworkMagic: Sendable, Hashable, CustomStringConvertible {
     /// The start bytes as they appear on the wire.
@@ -38,14 +40,6 @@ public struct MessageHeader: Sendable, Hashable {
     /// The first four bytes of the payload's double SHA-256.
     public var checksum: [UInt8]
 
-    /// Creates a header from its fields.
-    public init(magic: NetworkMagic, command: String, payloadLength: UInt32, checksum: [UInt8]) {
-        self.magic = magic
-        self.command = command
-        self.payloadLength = payloadLength
-        self.checksum = checksum
-    }
-
     /// Encodes the header; fails if the command does not fit in 12 bytes.
     public func encoded() throws(P2PError) -> [UInt8] {
         let commandBytes = Array(command.utf8)
@@ -67,8 +61,9 @@ public struct MessageHeader: Sendable, Hashable {
         let commandField = bytes[4..<16]
         let commandBytes = commandField.prefix { $0 != 0 }
         var reader = ByteReader(Array(bytes[16..<24]))
-        let length: UInt32 = try reader.read()
-        let checksum = try reader.read(count: 4)
+        let (length, checksum) = try P2PError.decoding { () throws(ByteDecodingError) in
+            (try reader.read(UInt32.self), try reader.read(count: 4))
+        }
         return MessageHeader(magic: magic, command: String(decoding: commandBytes, as: UTF8.self),
                              payloadLength: length, checksum: checksum)
     }

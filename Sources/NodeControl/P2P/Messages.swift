@@ -1,3 +1,5 @@
+import TapyrusEncoding
+
 /// The protocol versions Tapyrus speaks (from its `version.h`).
 public enum ProtocolVersion {
     /// The current protocol version, `PROTOCOL_VERSION`.
@@ -33,7 +35,7 @@ public struct VersionAddress: Sendable, Hashable {
         writer.write(bigEndian: port)
     }
 
-    static func decode(from reader: inout ByteReader) throws(P2PError) -> VersionAddress {
+    static func decode(from reader: inout ByteReader) throws(ByteDecodingError) -> VersionAddress {
         let services: UInt64 = try reader.read()
         let ip = try reader.read(count: 16)
         let portBytes = try reader.read(count: 2)
@@ -86,6 +88,10 @@ public struct VersionMessage: Sendable, Hashable {
 
     /// Decodes a payload; the trailing optional fields default when absent.
     public static func decode(_ payload: [UInt8]) throws(P2PError) -> VersionMessage {
+        try P2PError.decoding { () throws(ByteDecodingError) in try decode(from: payload) }
+    }
+
+    private static func decode(from payload: [UInt8]) throws(ByteDecodingError) -> VersionMessage {
         var reader = ByteReader(payload)
         let version: Int32 = try reader.read()
         let services: UInt64 = try reader.read()
@@ -194,14 +200,14 @@ extension P2PMessage {
     /// Decodes an `inv`/`getdata`/`notfound` payload.
     public func inventory() throws(P2PError) -> [InventoryItem] {
         var reader = ByteReader(payload)
-        let count = try reader.readCompactSize()
+        let count = try P2PError.decoding { () throws(ByteDecodingError) in try reader.readCompactSize() }
         guard count <= UInt64(reader.remaining / 36) else { throw .malformed("inventory count \(count) too large") }
-        var items: [InventoryItem] = []
-        for _ in 0..<count {
-            let type: UInt32 = try reader.read()
-            items.append(InventoryItem(type: InventoryType(rawValue: type), hash: try reader.read(count: 32)))
+        return try P2PError.decoding { () throws(ByteDecodingError) in
+            try (0..<count).map { _ throws(ByteDecodingError) in
+                let type: UInt32 = try reader.read()
+                return InventoryItem(type: InventoryType(rawValue: type), hash: try reader.read(count: 32))
+            }
         }
-        return items
     }
 
     private static func encodeInventory(_ items: [InventoryItem]) -> [UInt8] {

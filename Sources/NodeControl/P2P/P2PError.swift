@@ -1,3 +1,5 @@
+import TapyrusEncoding
+
 /// An error from the raw P2P peer or from decoding wire messages.
 public enum P2PError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The TCP connection could not be opened.
@@ -35,6 +37,17 @@ public enum P2PError: Error, Sendable, Equatable, CustomStringConvertible {
             "P2P send failed: \(detail)"
         case let .timedOut(what, seconds):
             "P2P: no \(what) within \(seconds) s"
+        }
+    }
+}
+
+extension P2PError {
+    /// Runs a decoding of wire bytes; bytes that end too early are malformed P2P data.
+    static func decoding<T>(_ body: () throws(ByteDecodingError) -> T) throws(P2PError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .malformed(error.description)
         }
     }
 }

@@ -104,12 +104,6 @@ public actor RawPeer {
         return wire
     }
 
-    /// Sends bytes exactly as given (e.g. a deliberately corrupt message); they are recorded undecoded.
-    public func sendRaw(_ bytes: [UInt8], recordingAs message: P2PMessage) throws(P2PError) {
-        try socket.write(bytes)
-        sent.append(WireMessage(message: message, bytes: bytes))
-    }
-
     /// Returns the next message from the node, waiting at most `timeout`.
     public func receive(timeout: Duration = .seconds(10)) async throws -> WireMessage {
         try await nextWire(timeout: timeout, waitingFor: "message")
@@ -147,6 +141,9 @@ public actor RawPeer {
 }
 
 /// Messages read by the socket's reader thread, handed to async waiters.
+///
+/// `@unchecked Sendable`: every stored property is read and written with
+/// `lock` held, and continuations are resumed after it is released.
 final class Inbox: @unchecked Sendable {
     private let lock = NSLock()
     private var queue: [WireMessage] = []
@@ -215,6 +212,10 @@ final class Inbox: @unchecked Sendable {
 }
 
 /// A connected TCP socket with a dedicated reader thread that frames messages.
+///
+/// `@unchecked Sendable`: the descriptor never changes and `isShutDown` is
+/// guarded by `lock`; writes and the reader thread's reads on one socket may
+/// run at once (the kernel allows a reader and a writer).
 final class SocketConnection: @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()

@@ -7,12 +7,6 @@ public struct RPCCredentials: Sendable, Hashable {
     /// The password.
     public var password: String
 
-    /// Creates credentials.
-    public init(user: String, password: String) {
-        self.user = user
-        self.password = password
-    }
-
     /// Parses the contents of a `.cookie` file: `user:password`, one line.
     public static func parseCookie(_ text: String) -> RPCCredentials? {
         let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""

@@ -1,3 +1,5 @@
+import TapyrusEncoding
+
 // Typed wrappers for the calls the suite and benchmark use, with Tapyrus' signatures.
 
 extension RPCClient {
@@ -19,8 +21,8 @@ extension RPCClient {
     }
 
     /// `getblock <hash> 1`: the block with transaction ids.
-    public func getBlock(hash: String) async throws(RPCError) -> Block {
-        try await call("getblock", [.string(hash), 1], as: Block.self)
+    public func getBlock(hash: String) async throws(RPCError) -> BlockInfo {
+        try await call("getblock", [.string(hash), 1], as: BlockInfo.self)
     }
 
     /// `getblock <hash> 0`: the serialised block, hex.
@@ -123,10 +125,10 @@ extension RPCClient {
     // MARK: Raw transactions
 
     /// `getrawtransaction <txid> true ( blockhash )`: the decoded transaction.
-    public func getRawTransaction(_ txid: String, blockHash: String? = nil) async throws(RPCError) -> RawTransaction {
+    public func getRawTransaction(_ txid: String, blockHash: String? = nil) async throws(RPCError) -> DecodedTransaction {
         var params: [JSONValue] = [.string(txid), true]
         if let blockHash { params.append(.string(blockHash)) }
-        return try await call("getrawtransaction", params, as: RawTransaction.self)
+        return try await call("getrawtransaction", params, as: DecodedTransaction.self)
     }
 
     /// `getrawtransaction <txid> false`: the serialised transaction, hex.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A JSON-RPC 1.0 request as the node expects it.
 public struct RPCRequest: Sendable, Hashable, Encodable {
@@ -130,12 +131,12 @@ public struct RPCClient: Sendable {
     }
 }
 
-private final class RequestIDs: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
+/// The JSON-RPC request ids of one client, counting up from 1.
+private final class RequestIDs: Sendable {
+    private let value = Mutex(0)
 
     func next() -> Int {
-        lock.withLock {
+        value.withLock { value in
             value += 1
             return value
         }

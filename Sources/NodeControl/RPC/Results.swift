@@ -1,3 +1,5 @@
+import TapyrusEncoding
+
 /// `getblockchaininfo`: the node's view of its chain.
 public struct BlockchainInfo: Sendable, Hashable, Decodable {
     /// The network id as a string (Tapyrus reports the id, e.g. `1905960821`).
@@ -28,7 +30,7 @@ public struct BlockchainInfo: Sendable, Hashable, Decodable {
 }
 
 /// `getblock <hash> 1`: a block with its transaction ids.
-public struct Block: Sendable, Hashable, Decodable {
+public struct BlockInfo: Sendable, Hashable, Decodable {
     public var hash: String
     /// Confirmations, or -1 if the block is not on the active chain.
     public var confirmations: Int
@@ -87,7 +89,7 @@ public struct TransactionOutput: Sendable, Hashable, Decodable {
 }
 
 /// `getrawtransaction <txid> true`: a decoded transaction.
-public struct RawTransaction: Sendable, Hashable, Decodable {
+public struct DecodedTransaction: Sendable, Hashable, Decodable {
     public var txid: String
     public var hash: String?
     public var size: Int
@@ -97,17 +99,6 @@ public struct RawTransaction: Sendable, Hashable, Decodable {
     public var hex: String
     public var blockhash: String?
     public var confirmations: Int?
-}
-
-/// An outpoint to spend, for `createrawtransaction`.
-public struct OutPoint: Sendable, Hashable, Codable {
-    public var txid: String
-    public var vout: Int
-
-    public init(txid: String, vout: Int) {
-        self.txid = txid
-        self.vout = vout
-    }
 }
 
 /// `signrawtransactionwithwallet`: the signed transaction.

@@ -1,11 +1,11 @@
 /// A bounded wait that ran out before its condition held.
 public struct WaitTimeout: Error, Sendable, CustomStringConvertible {
     /// What was waited for.
-    public var condition: String
+    public let condition: String
     /// The bound, in seconds.
-    public var seconds: Double
+    public let seconds: Double
     /// The last state seen, to tell how far it got.
-    public var lastObserved: String
+    public let lastObserved: String
 
     public var description: String {
         "timed out after \(seconds) s waiting for \(condition); last seen: \(lastObserved)"
@@ -46,14 +46,6 @@ extension RPCClient {
         try await waitUntil("block count >= \(height) on \(endpoint)", timeout: timeout) {
             let count = try await getBlockCount()
             return count >= height ? nil : "block count \(count)"
-        }
-    }
-
-    /// Waits until the node has at least `count` connected peers that completed the handshake.
-    public func waitForPeers(atLeast count: Int, timeout: Duration = .seconds(30)) async throws {
-        try await waitUntil("\(count) peer(s) on \(endpoint)", timeout: timeout) {
-            let peers = try await getPeerInfo()
-            return peers.count >= count ? nil : "\(peers.count) peer(s): \(peers.map(\.addr))"
         }
     }
 

@@ -5,15 +5,19 @@ import System
 import SystemPackage
 #endif
 
-/// Runs short-lived helper programs (tapyrus-genesis, `--version`) to completion.
-enum ProcessRunner {
-    struct Output: Sendable {
-        var exitCode: Int32?
-        var standardOutput: String
-        var standardError: String
+/// Runs short-lived helper programs (tapyrus-genesis, `--version`,
+/// `sha256sum`) to completion, without blocking a thread while they run.
+public enum ProcessRunner {
+    /// What a finished program left.
+    public struct Output: Sendable {
+        /// Its exit status, or nil when a signal ended it.
+        public var exitCode: Int32?
+        public var standardOutput: String
+        public var standardError: String
     }
 
-    static func run(_ path: String, arguments: [String]) async throws -> Output {
+    /// Runs `path` with `arguments` and collects its output (up to 1 MiB each).
+    public static func run(_ path: String, arguments: [String]) async throws -> Output {
         let result = try await Subprocess.run(
             .path(FilePath(path)), arguments: Arguments(arguments),
             output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))

@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 import TraceHarness
 
 /// A transaction as the node decodes it, reduced to what mempool and coin

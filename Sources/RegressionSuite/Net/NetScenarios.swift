@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 import TraceHarness
 
 extension ScenarioCatalog {

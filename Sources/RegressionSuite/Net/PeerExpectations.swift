@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 import TraceHarness
 
 /// One peer as a node's `getpeerinfo` reports it: the ground truth for the
@@ -69,25 +70,19 @@ struct MessageEvent: Sendable, CustomStringConvertible {
     var messageSize: UInt64
     var message: Payload
 
-    init(_ event: InboundMessage) {
-        direction = .inbound
-        peerID = event.peerID
-        peerAddress = event.peerAddress
-        connectionType = event.connectionType
-        messageType = event.messageType
-        messageSize = event.messageSize
-        message = event.message
+    init(_ direction: Direction, _ fields: P2PMessageFields) {
+        self.direction = direction
+        peerID = fields.peerID
+        peerAddress = fields.peerAddress
+        connectionType = fields.connectionType
+        messageType = fields.messageType
+        messageSize = fields.messageSize
+        message = fields.message
     }
 
-    init(_ event: OutboundMessage) {
-        direction = .outbound
-        peerID = event.peerID
-        peerAddress = event.peerAddress
-        connectionType = event.connectionType
-        messageType = event.messageType
-        messageSize = event.messageSize
-        message = event.message
-    }
+    init(_ event: InboundMessage) { self.init(.inbound, event.fields) }
+
+    init(_ event: OutboundMessage) { self.init(.outbound, event.fields) }
 
     /// The message events of a recording, in the order they fired.
     static func all(in recording: EventRecording) async throws -> [MessageEvent] {

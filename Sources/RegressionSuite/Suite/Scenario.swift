@@ -48,7 +48,7 @@ public struct ScenarioContext: Sendable {
 
 /// A scenario could not go on (a setup step failed).
 public struct ScenarioError: Error, Sendable, CustomStringConvertible {
-    public var description: String
+    public let description: String
     public init(_ description: String) { self.description = description }
 }
 

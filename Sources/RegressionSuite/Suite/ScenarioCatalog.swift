@@ -45,15 +45,4 @@ extension ScenarioContext {
         let binaries = try binaries ?? TapyrusBinaries.locate()
         return ScenarioContext(binaries: binaries, tracer: try SharedTracer.attached(to: binaries.tapyrusd))
     }
-
-    /// Why scenarios cannot run here, or nil when they can.
-    public static var unavailableReason: String? {
-        if let missing = Privileges.missingForTracing() { return "eBPF not permitted: \(missing)" }
-        do {
-            _ = try TapyrusBinaries.locate()
-        } catch {
-            return "no tapyrusd: \(error)"
-        }
-        return nil
-    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 import TraceHarness
 
 /// Fills a node's coins cache quickly: each transaction spends one 50 TPC
@@ -49,25 +50,13 @@ struct CacheFiller: Sendable {
     /// The serialised transaction: features 1, one input with an empty
     /// script, the tiny outputs, the change, lock time 0.
     static func unsignedTransaction(spending coin: OutPoint, value: Int64, changeScript: [UInt8]) -> String {
-        var writer = ByteWriter()
-        writer.write(littleEndian: Int32(1))
-        writer.write(compactSize: 1)
-        writer.write(bytes: (Hex.decode(coin.txid) ?? []).reversed())
-        writer.write(littleEndian: UInt32(coin.vout))
-        writer.write(varBytes: [])
-        writer.write(littleEndian: UInt32.max)
-        writer.write(compactSize: UInt64(outputsPerTransaction + 1))
-        for _ in 0..<outputsPerTransaction {
-            writer.write(littleEndian: outputValue)
-            writer.write(varBytes: [0x51])
-        }
-        writer.write(littleEndian: value - Int64(outputsPerTransaction) * outputValue - fee)
-        writer.write(varBytes: changeScript)
-        writer.write(littleEndian: UInt32(0))
-        return Hex.encode(writer.bytes)
+        let tiny = Array(repeating: Transaction.Output(value: outputValue, script: [0x51]), count: outputsPerTransaction)
+        let change = Transaction.Output(value: value - Int64(outputsPerTransaction) * outputValue - fee, script: changeScript)
+        return Transaction(inputs: [.init(spending: coin)], outputs: tiny + [change]).hex
     }
 
     /// A thread-safe counter of the coins used.
+    /// `@unchecked Sendable`: `value` is read and written with `lock` held.
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var value = 0

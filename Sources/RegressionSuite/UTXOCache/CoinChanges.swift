@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 import TraceHarness
 
 /// One coin as the utxocache tracepoints describe it, comparable with what
@@ -94,7 +95,7 @@ enum CoinTruth {
     /// How many coins connecting block `hash` spends and adds, counted from
     /// its serialised transactions (cheaper than decoded JSON for blocks of
     /// tens of thousands of outputs): every input but the coinbase's, and
-    /// every output but unspendable ones (OP_RETURN or over 10,000 bytes).
+    /// every output but unspendable ones (``Transaction/Output/isUnspendable``).
     static func counts(connecting hash: String, rpc: RPCClient) async throws -> (spents: Int, adds: Int) {
         let block = try await rpc.getBlock(hash: hash)
         var spents = 0
@@ -102,21 +103,9 @@ enum CoinTruth {
         for (position, txid) in block.tx.enumerated() {
             let hex = try requireScenario(try await rpc.call("getrawtransaction", [.string(txid), false, .string(hash)]).stringValue,
                                           "transaction \(txid)")
-            var reader = NodeControl.ByteReader(try requireScenario(Hex.decode(hex), "the hex of \(txid)"))
-            _ = try reader.read(Int32.self)
-            let inputs = Int(try reader.readCompactSize())
-            for _ in 0..<inputs {
-                _ = try reader.read(count: 36)
-                _ = try reader.readVarBytes()
-                _ = try reader.read(UInt32.self)
-            }
-            if position > 0 { spents += inputs }
-            let outputs = Int(try reader.readCompactSize())
-            for _ in 0..<outputs {
-                _ = try reader.read(Int64.self)
-                let script = try reader.readVarBytes()
-                if script.first != 0x6a && script.count <= 10_000 { adds += 1 }
-            }
+            let transaction = try Transaction(hex: hex)
+            if position > 0 { spents += transaction.inputs.count }
+            adds += transaction.outputs.filter { !$0.isUnspendable }.count
         }
         return (spents, adds)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 import TraceHarness
 
 /// `utxocache:utxocache_flush` for pruning: `pruneblockchain` on a node with
@@ -159,6 +160,9 @@ struct UTXOCachePruneFlushScenario: Scenario {
 /// output, with ten 9,938-byte `OP_RETURN` outputs (not coins) and a new
 /// `OP_TRUE` output. The chains start from one wallet coinbase (signed by the
 /// wallet); the rest needs no signature.
+///
+/// `@unchecked Sendable`: `rpc` is Sendable and never changes; `heads` is
+/// read and written with `lock` held.
 final class BlockFileFiller: @unchecked Sendable {
     /// OP_RETURN outputs per transaction: 10 × 9,949 bytes keep it under 100,000 bytes.
     static let dataOutputs = 10
@@ -214,23 +218,8 @@ final class BlockFileFiller: @unchecked Sendable {
     /// Features 1, one input with an empty script, the `OP_TRUE` outputs, the
     /// data outputs, lock time 0.
     static func transaction(spending coin: OutPoint, trueOutputs: [Int64], dataOutputs: Int) -> String {
-        var writer = ByteWriter()
-        writer.write(littleEndian: Int32(1))
-        writer.write(compactSize: 1)
-        writer.write(bytes: (Hex.decode(coin.txid) ?? []).reversed())
-        writer.write(littleEndian: UInt32(coin.vout))
-        writer.write(varBytes: [])
-        writer.write(littleEndian: UInt32.max)
-        writer.write(compactSize: UInt64(trueOutputs.count + dataOutputs))
-        for value in trueOutputs {
-            writer.write(littleEndian: value)
-            writer.write(varBytes: [0x51])
-        }
-        for _ in 0..<dataOutputs {
-            writer.write(littleEndian: Int64(0))
-            writer.write(varBytes: dataScript)
-        }
-        writer.write(littleEndian: UInt32(0))
-        return Hex.encode(writer.bytes)
+        let spendable = trueOutputs.map { Transaction.Output(value: $0, script: [0x51]) }
+        let data = Array(repeating: Transaction.Output(value: 0, script: dataScript), count: dataOutputs)
+        return Transaction(inputs: [.init(spending: coin)], outputs: spendable + data).hex
     }
 }

@@ -79,7 +79,7 @@ struct BlockConnectedScenario: Scenario {
     }
 
     /// The number of inputs of every transaction of `block` (a coinbase counts one).
-    static func inputCount(of block: Block, rpc: RPCClient) async throws -> Int {
+    static func inputCount(of block: BlockInfo, rpc: RPCClient) async throws -> Int {
         var total = 0
         for txid in block.tx {
             let transaction = try await rpc.call("getrawtransaction", [.string(txid), .bool(true), .string(block.hash)])

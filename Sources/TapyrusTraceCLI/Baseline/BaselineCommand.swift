@@ -1,5 +1,6 @@
 import ArgumentParser
 import BenchStore
+import ConnectBlockBench
 import Foundation
 import TraceHarness
 
@@ -107,9 +108,8 @@ struct BaselineDatabaseOptions: ParsableArguments {
         }
         do {
             return try BaselineStore(path: path, busyTimeout: busyTimeout, forReading: forReading)
-        } catch var error as BaselineStoreError {
-            if source == .environment { error.description += Self.fromEnvironment }
-            throw error
+        } catch let error as BaselineStoreError where source == .environment {
+            throw CommandFailure(error.description + Self.fromEnvironment + Baseline.advice(for: error))
         }
     }
 
@@ -157,10 +157,14 @@ enum Baseline {
         }
     }
 
+    /// What the command line adds to a store's error: the option that helps.
+    static func advice(for error: BaselineStoreError) -> String {
+        error.kind == .locked ? ", or raise --busy-timeout" : ""
+    }
+
     static func message(_ error: any Error) -> String {
         switch error {
-        case let error as BaselineStoreError where error.kind == .locked: error.description + ", or raise --busy-timeout"
-        case let error as BaselineStoreError: error.description
+        case let error as BaselineStoreError: error.description + advice(for: error)
         case let error as StatisticsError: error.description
         case let error as CommandFailure: error.description
         default: (error as? LocalizedError)?.errorDescription ?? String(describing: error)
@@ -192,11 +196,6 @@ enum Baseline {
 
     // MARK: Formatting
 
-    static func buildName(_ build: Build) -> String {
-        if let label = build.label, !label.isEmpty { return label }
-        return String(build.sha256.prefix(12))
-    }
-
     static func status(_ run: Run) -> String {
         run.status == .running ? "incomplete" : run.status.rawValue
     }
@@ -208,14 +207,7 @@ enum Baseline {
     }
 
     static func describe(_ summary: RunSummary) -> String {
-        "run \(summary.id) (build \(buildName(summary.build)), \(summary.build.version), chain \(summary.chain.name), host \(summary.machine.host), \(date(summary.run.started)))"
-    }
-
-    /// Microseconds, readably: `845 µs`, `12.3 ms`, `4.56 s`.
-    static func duration(_ micros: Double) -> String {
-        if micros < 1_000 { return String(format: "%.0f µs", micros) }
-        if micros < 1_000_000 { return String(format: "%.1f ms", micros / 1_000) }
-        return String(format: "%.2f s", micros / 1_000_000)
+        "run \(summary.id) (build \(summary.build.displayName), \(summary.build.version), chain \(summary.chain.name), host \(summary.machine.host), \(date(summary.run.started)))"
     }
 
     /// Pads `rows` into left-aligned columns separated by two spaces.

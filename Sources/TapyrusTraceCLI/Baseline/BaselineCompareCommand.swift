@@ -1,7 +1,7 @@
 import ArgumentParser
 import BenchStore
+import ConnectBlockBench
 import Foundation
-import TraceHarness
 
 /// `tapyrus-trace baseline compare`: is the candidate build slower than the baseline?
 struct BaselineCompareCommand: AsyncParsableCommand {
@@ -50,11 +50,12 @@ struct BaselineCompareCommand: AsyncParsableCommand {
         var regression = false
         try await Baseline.guarded {
             let store = try database.open(mustExist: true, forReading: true)
-            let (baseSide, candSide, comparison) = try await selection.compare(in: store)
+            let compared = try await selection.compare(in: store)
+            let (baseSide, candSide, comparison) = (compared.baseline, compared.candidate, compared.comparison)
             regression = comparison.verdict == .regression
             if json {
-                func side(_ s: ComparisonSelection.Side) -> SideJSON {
-                    SideJSON(runs: s.runs.map(\.id), build: Baseline.buildName(s.first.build), version: s.first.build.version,
+                func side(_ s: ComparedSide) -> SideJSON {
+                    SideJSON(runs: s.runs.map(\.id), build: s.first.build.displayName, version: s.first.build.version,
                              chain: s.first.chain.name, host: s.first.machine.host)
                 }
                 Output.line(try Baseline.jsonLine(CompareJSON(
@@ -67,7 +68,7 @@ struct BaselineCompareCommand: AsyncParsableCommand {
         if regression { throw ExitCode(1) }
     }
 
-    private func print(_ c: RegressionComparison, baseline: ComparisonSelection.Side, candidate: ComparisonSelection.Side) {
+    private func print(_ c: RegressionComparison, baseline: ComparedSide, candidate: ComparedSide) {
         Output.line("baseline:  \(baseline.label), chain \(baseline.first.chain.name), host \(baseline.first.machine.host)")
         Output.line("candidate: \(candidate.label), chain \(candidate.first.chain.name), host \(candidate.first.machine.host)")
         Output.line(c.description)
@@ -79,8 +80,8 @@ struct BaselineCompareCommand: AsyncParsableCommand {
         var rows: [[String]] = [
             ["measure", "value", "\(level) CI"],
             ["paired heights", "\(c.pairedHeights)", ""],
-            ["median, baseline", Baseline.duration(c.baselineMedianMicroseconds), ""],
-            ["median, candidate", Baseline.duration(c.candidateMedianMicroseconds), ""],
+            ["median, baseline", DurationText.micros(c.baselineMedianMicroseconds), ""],
+            ["median, candidate", DurationText.micros(c.candidateMedianMicroseconds), ""],
         ]
         for (name, estimate) in [("effect (median ratio)", c.effect), ("ratio of medians", c.ratioOfMedians), ("total time ratio", c.totalTimeRatio)] {
             let parts = ratio(estimate).components(separatedBy: "  ")

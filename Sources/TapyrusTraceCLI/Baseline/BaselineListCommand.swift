@@ -39,7 +39,7 @@ struct BaselineListCommand: AsyncParsableCommand {
             var rows = [["ID", "BUILD", "VERSION", "HOST", "CHAIN", "STARTED", "BLOCKS", "STATUS", "BASELINE"]]
             for summary in runs {
                 rows.append([
-                    "\(summary.id)", Baseline.buildName(summary.build), summary.build.version, summary.machine.host,
+                    "\(summary.id)", summary.build.displayName, summary.build.version, summary.machine.host,
                     summary.chain.name, Baseline.date(summary.run.started), "\(summary.blockCount)",
                     Baseline.status(summary.run), summary.run.isBaseline ? "*" : "",
                 ])

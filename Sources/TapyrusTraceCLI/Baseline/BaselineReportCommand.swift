@@ -1,7 +1,7 @@
 import ArgumentParser
 import BenchStore
+import ConnectBlockBench
 import Foundation
-import TraceHarness
 
 /// `tapyrus-trace baseline report`: a static HTML page of the stored runs.
 struct BaselineReportCommand: AsyncParsableCommand {
@@ -28,70 +28,15 @@ struct BaselineReportCommand: AsyncParsableCommand {
         try await Baseline.guarded {
             try Baseline.checkOutputFile(html)
             let store = try database.open(mustExist: true, forReading: true)
-            let (baseline, candidate, comparison) = try await selection.compare(in: store)
-            let first = candidate.first
-            let builds = try await buildPoints(store, chain: first.run.chainId, machine: first.run.machineId)
-            let candidateMedians = candidate.durations.medians()
-            let report = BaselineReport(
-                subtitle: "chain \(first.chain.name) · machine \(first.machine.host), \(first.machine.cpuModel), \(first.machine.cores) cores · \(first.machine.kernel)",
-                generated: Date(),
-                builds: builds,
-                baselineName: baseline.label, candidateName: candidate.label,
-                baselineDurations: Self.heights(baseline.durations.medians()),
-                candidateDurations: Self.heights(candidateMedians),
-                histogram: Self.histogram(Array(candidateMedians.values)),
-                verdicts: [BaselineReport.VerdictRow(
-                    scenario: "\(first.chain.name) / ConnectBlock",
-                    baseline: "\(baseline.label) · \(Baseline.duration(comparison.baselineMedianMicroseconds))",
-                    candidate: "\(candidate.label) · \(Baseline.duration(comparison.candidateMedianMicroseconds))",
-                    effectPercent: comparison.effect.percentChange,
-                    ciLowPercent: (comparison.effect.lower - 1) * 100, ciHighPercent: (comparison.effect.upper - 1) * 100,
-                    pValue: comparison.wilcoxon.pValue, verdict: comparison.verdict.rawValue)]
-            )
+            let compared = try await selection.compare(in: store)
+            let first = compared.candidate.first
+            let builds = try await store.buildMedians(chain: first.run.chainId, machine: first.run.machineId)
             do {
-                try report.html().write(toFile: html, atomically: true, encoding: .utf8)
+                try BaselineReport(compared, builds: builds).html().write(toFile: html, atomically: true, encoding: .utf8)
             } catch {
                 throw CommandFailure("cannot write \(html): \(error.localizedDescription)")
             }
-            Output.line("wrote \(html): \(builds.count) builds, runs \(baseline.runs.map(\.id)) vs \(candidate.runs.map(\.id)), \(comparison.verdict.rawValue)")
-        }
-    }
-
-    /// Each build's median µs/block over its complete runs on the chain and
-    /// machine, with a 95% bootstrap interval over heights.
-    private func buildPoints(_ store: BaselineStore, chain: Int64, machine: Int64) async throws -> [BaselineReport.BuildPoint] {
-        let runs = try await store.runs(chain: chain, status: .complete).filter { $0.run.machineId == machine }
-        let byBuild = Dictionary(grouping: runs) { $0.run.buildId }
-        var points: [BaselineReport.BuildPoint] = []
-        for (_, buildRuns) in byBuild {
-            var durations = BlockDurations()
-            for summary in buildRuns {
-                var repetition: [Int: Double] = [:]
-                for block in try await store.blocks(run: summary.id) { repetition[block.height] = Double(block.durationMicros) }
-                durations.add(repetition: repetition)
-            }
-            let values = Array(durations.medians().values)
-            guard !values.isEmpty, let latest = buildRuns.map(\.run.started).max() else { continue }
-            let median = Descriptive.medianInterval(values)
-            points.append(.init(label: Baseline.buildName(buildRuns[0].build), date: latest,
-                                medianMicros: median.ratio, ciLowMicros: median.lower, ciHighMicros: median.upper))
-        }
-        return points.sorted { $0.date < $1.date }
-    }
-
-    static func heights(_ medians: [Int: Double]) -> [BaselineReport.HeightDuration] {
-        medians.sorted { $0.key < $1.key }.map { .init(height: $0.key, micros: $0.value) }
-    }
-
-    /// Durations in power-of-two buckets of µs, from the smallest to the largest seen.
-    static func histogram(_ micros: [Double]) -> [BaselineReport.HistogramBucket] {
-        guard let smallest = micros.min(), let largest = micros.max() else { return [] }
-        func bucket(_ value: Double) -> Int { value < 1 ? 0 : Int(log2(value)) }
-        var counts = [Int: Int]()
-        for value in micros { counts[bucket(value), default: 0] += 1 }
-        return (bucket(smallest)...bucket(largest)).map { power in
-            let low = power == 0 ? 0 : 1 << power
-            return .init(label: "\(low)–\(1 << (power + 1)) µs", count: counts[power] ?? 0)
+            Output.line("wrote \(html): \(builds.count) builds, runs \(compared.baseline.runs.map(\.id)) vs \(compared.candidate.runs.map(\.id)), \(compared.comparison.verdict.rawValue)")
         }
     }
 }

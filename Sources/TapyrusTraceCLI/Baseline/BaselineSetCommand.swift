@@ -29,7 +29,7 @@ struct BaselineSetCommand: AsyncParsableCommand {
                 summary = try await store.setBaseline(run: id)
             case .build(let text):
                 let build = try await store.build(matching: text)
-                summary = try await store.setBaseline(build: build.id!)
+                summary = try await store.setBaseline(build: build.id)
             }
             Output.line("baseline of chain \(summary.chain.name) on \(summary.machine.host): \(Baseline.describe(summary))")
         }

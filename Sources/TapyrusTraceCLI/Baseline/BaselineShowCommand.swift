@@ -1,5 +1,6 @@
 import ArgumentParser
 import BenchStore
+import ConnectBlockBench
 import Foundation
 import TraceHarness
 
@@ -56,7 +57,7 @@ struct BaselineShowCommand: AsyncParsableCommand {
             var rows: [[String]] = [
                 ["run", "\(s.id) (uid \(s.run.uid))"],
                 ["status", Baseline.status(s.run) + (s.run.isBaseline ? ", baseline of its chain and machine" : "")],
-                ["build", "\(s.build.id ?? 0): \(s.build.label ?? "(no label)"), \(s.build.version), sha256 \(s.build.sha256)"
+                ["build", "\(s.build.id): \(s.build.label ?? "(no label)"), \(s.build.version), sha256 \(s.build.sha256)"
                     + (s.build.flags.map { ", \($0)" } ?? "")],
                 ["machine", "\(s.machine.host): \(s.machine.cpuModel), \(s.machine.cores) cores, kernel \(s.machine.kernel)"],
                 ["chain", "\(s.chain.name) (generator \(s.chain.generatorVersion), \(s.chain.blockCount) blocks)"],
@@ -69,17 +70,17 @@ struct BaselineShowCommand: AsyncParsableCommand {
                 rows.append(["blocks", "none"])
             } else {
                 rows.append(["blocks", "\(stats.count), heights \(stats.firstHeight!) to \(stats.lastHeight!)"])
-                rows.append(["total", Baseline.duration(Double(stats.totalMicros))])
-                rows.append(["median", Baseline.duration(stats.medianMicros!)])
-                rows.append(["p90", Baseline.duration(stats.p90Micros!)])
-                rows.append(["min / max", "\(Baseline.duration(Double(stats.minMicros!))) / \(Baseline.duration(Double(stats.maxMicros!)))"])
+                rows.append(["total", DurationText.micros(Double(stats.totalMicros))])
+                rows.append(["median", DurationText.micros(stats.medianMicros!)])
+                rows.append(["p90", DurationText.micros(stats.p90Micros!)])
+                rows.append(["min / max", "\(DurationText.micros(Double(stats.minMicros!))) / \(DurationText.micros(Double(stats.maxMicros!)))"])
             }
             for line in Baseline.table(rows) { Output.line(line) }
             if !slowest.isEmpty {
                 Output.line("slowest blocks:")
                 var table = [["  HEIGHT", "DURATION", "TXS", "INPUTS", "SIGOPS", "HASH"]]
                 for block in slowest {
-                    table.append(["  \(block.height)", Baseline.duration(Double(block.durationMicros)), "\(block.transactions)",
+                    table.append(["  \(block.height)", DurationText.micros(Double(block.durationMicros)), "\(block.transactions)",
                                   "\(block.inputs)", "\(block.sigops)", block.hash])
                 }
                 for line in Baseline.table(table) { Output.line(line) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConnectBlockBench
 import Foundation
 import NodeControl
 import TraceHarness

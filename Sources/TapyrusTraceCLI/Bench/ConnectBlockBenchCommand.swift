@@ -1,9 +1,11 @@
 import ArgumentParser
 import BenchStore
+import ConnectBlockBench
 import Foundation
 import NodeControl
 import Synchronization
 import TraceHarness
+import TraceTools
 
 /// The node settings every bench command that connects a chain shares.
 struct ReindexOptions: ParsableArguments {
@@ -163,7 +165,7 @@ struct ConnectBlockBenchCommand: AsyncParsableCommand {
             guard end <= tip else { throw CommandFailure("--to \(end) is beyond the chain's tip, height \(tip)") }
             let settings = reindex.settings
             ReindexOptions.printControlled(settings, chain: chain, json: json)
-            let chainRecord = Chain(name: chain.name, generatorVersion: chain.manifest.generatorVersion,
+            let chainRecord = Chain.Draft(name: chain.name, generatorVersion: chain.manifest.generatorVersion,
                                     parameters: chain.manifest.spec.parameters.merging(
                                         ["cache_key": chain.manifest.cacheKey, "blocks_sha256": chain.manifest.blocksSHA256]) { $1 },
                                     blockCount: chain.manifest.blocks)
@@ -199,29 +201,17 @@ struct ConnectBlockBenchCommand: AsyncParsableCommand {
     /// One run: the node reindexes the chain while the benchmark tool consumes its events.
     private func measure(chain: CachedBenchChain, binaries: TapyrusBinaries, settings: ReindexSettings,
                          end: Int32) async throws -> (tool: ConnectBlockBenchmark, wallSeconds: Double) {
-        let tool = Mutex(ConnectBlockBenchmark(startHeight: from, endHeight: end, thresholdMilliseconds: thresholdMilliseconds, json: json))
-        for line in tool.withLock({ $0.header() }) { _ = Output.line(line) }
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                if Task.isCancelled { break }
-                for line in tool.withLock({ $0.tick(monotonicNanoseconds: DispatchTime.now().uptimeNanoseconds) }) { _ = Output.line(line) }
-                Output.flush()
-            }
-        }
-        defer { ticker.cancel() }
+        let printer = ToolPrinter(ConnectBlockBenchmark(startHeight: from, endHeight: end, thresholdMilliseconds: thresholdMilliseconds, json: json))
+        _ = printer.header()
         let reindex = ChainReindex(chain: chain, binaries: binaries, settings: settings, probes: [BlockConnected.tracepoint.probe])
-        let outcome = try await reindex.run { event in
-            for line in tool.withLock({ $0.consume(event) }) { _ = Output.line(line) }
-        }
-        ticker.cancel()
-        let closing = tool.withLock { $0.tick(monotonicNanoseconds: DispatchTime.now().uptimeNanoseconds) + $0.finish() }
-        for line in closing { _ = Output.line(line) }
+        let outcome = try await reindex.run(onEvent: { event in _ = printer.consume(event) },
+                                            tickEvery: .seconds(1), onTick: { _ = printer.tick() })
+        let tool = printer.finish()
         if !json { _ = Output.line("Reindex wall time \(String(format: "%.2f", outcome.wallSeconds)) s (fresh datadir to tip, block file copy included).") }
         Output.flush()
         if let capture = outcome.capture, capture.probes.contains(where: { $0.lost > 0 }) {
             Output.note("warning: the capture lost events: \(capture.probes.map { "\($0.probe) lost \($0.lost)" }.joined(separator: ", "))")
         }
-        return (tool.withLock { $0 }, outcome.wallSeconds)
+        return (tool, outcome.wallSeconds)
     }
 }

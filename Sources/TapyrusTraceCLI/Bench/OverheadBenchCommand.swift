@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConnectBlockBench
 import Foundation
 import NodeControl
 import TraceHarness
@@ -94,8 +95,8 @@ struct OverheadBenchCommand: AsyncParsableCommand {
                                                       options: ComparisonOptions(thresholdPercent: threshold))
             let rows = [
                 ["", "untraced", "traced"],
-                ["median ConnectBlock per block", Baseline.duration(comparison.baselineMedianMicroseconds),
-                 Baseline.duration(comparison.candidateMedianMicroseconds)],
+                ["median ConnectBlock per block", DurationText.micros(comparison.baselineMedianMicroseconds),
+                 DurationText.micros(comparison.candidateMedianMicroseconds)],
                 ["median reindex wall time", String(format: "%.2f s", Descriptive.median(untracedWall)),
                  String(format: "%.2f s", Descriptive.median(tracedWall))],
             ]

@@ -7,8 +7,16 @@
 public protocol CataloguedEvent: Sendable {
     /// The declaration: probe name and arguments in order.
     static var tracepoint: Tracepoint { get }
+    /// The typed view of a decoded event: its fields read in declaration order.
+    init(reading reader: inout EventFieldReader) throws(EventDecodingError)
+}
+
+extension CataloguedEvent {
     /// The typed view of a decoded event of this tracepoint.
-    init(_ event: TraceEvent) throws(EventDecodingError)
+    public init(_ event: TraceEvent) throws(EventDecodingError) {
+        var reader = try EventFieldReader(event, declaration: Self.tracepoint)
+        try self.init(reading: &reader)
+    }
 }
 
 extension TraceEvent {
@@ -46,13 +54,13 @@ public struct P2PMessageFields: Sendable, Hashable {
         ]
     }
 
-    init(_ event: TraceEvent) throws(EventDecodingError) {
-        peerID = try event.int64("peer_id")
-        peerAddress = try event.string("peer_address")
-        connectionType = try event.string("connection_type")
-        messageType = try event.string("message_type")
-        messageSize = try event.uint64("message_size")
-        message = try event.payload("message")
+    init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        peerID = try reader.int64()
+        peerAddress = try reader.string()
+        connectionType = try reader.string()
+        messageType = try reader.string()
+        messageSize = try reader.uint64()
+        message = try reader.payload()
     }
 }
 
@@ -62,7 +70,7 @@ public struct InboundMessage: CataloguedEvent {
     public static let tracepoint = Tracepoint("net", "inbound_message", "a P2P message received from a peer",
                                               fields: P2PMessageFields.fields(size: .uint32("message_size", note: "bytes")))
     public var fields: P2PMessageFields
-    public init(_ event: TraceEvent) throws(EventDecodingError) { fields = try P2PMessageFields(event) }
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) { fields = try P2PMessageFields(reading: &reader) }
     public subscript<Value>(dynamicMember keyPath: KeyPath<P2PMessageFields, Value>) -> Value { fields[keyPath: keyPath] }
 }
 
@@ -72,7 +80,7 @@ public struct OutboundMessage: CataloguedEvent {
     public static let tracepoint = Tracepoint("net", "outbound_message", "a P2P message sent to a peer",
                                               fields: P2PMessageFields.fields(size: .uint64("message_size", note: "bytes")))
     public var fields: P2PMessageFields
-    public init(_ event: TraceEvent) throws(EventDecodingError) { fields = try P2PMessageFields(event) }
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) { fields = try P2PMessageFields(reading: &reader) }
     public subscript<Value>(dynamicMember keyPath: KeyPath<P2PMessageFields, Value>) -> Value { fields[keyPath: keyPath] }
 }
 
@@ -96,13 +104,13 @@ public struct BlockConnected: CataloguedEvent {
     /// Time ConnectBlock took, in microseconds.
     public var durationMicroseconds: Int64
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        hash = try event.hash("hash")
-        height = Int32(truncatingIfNeeded: try event.int64("height"))
-        transactions = try event.uint64("transactions")
-        inputs = Int32(truncatingIfNeeded: try event.int64("inputs"))
-        sigops = try event.int64("sigops")
-        durationMicroseconds = try event.int64("duration")
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        hash = try reader.hash()
+        height = try reader.int32()
+        transactions = try reader.uint64()
+        inputs = try reader.int32()
+        sigops = try reader.int64()
+        durationMicroseconds = try reader.int64()
     }
 }
 
@@ -139,12 +147,12 @@ public struct UTXOCacheFlush: CataloguedEvent {
     public var forPrune: Bool
     public var mode: FlushMode? { FlushMode(rawValue: modeValue) }
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        durationMicroseconds = try event.int64("duration")
-        modeValue = UInt32(truncatingIfNeeded: try event.uint64("mode"))
-        coins = try event.uint64("coins")
-        memoryBytes = try event.uint64("memory")
-        forPrune = try event.bool("for_prune")
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        durationMicroseconds = try reader.int64()
+        modeValue = try reader.uint32()
+        coins = try reader.uint64()
+        memoryBytes = try reader.uint64()
+        forPrune = try reader.bool()
     }
 }
 
@@ -171,13 +179,13 @@ public struct CoinEventFields: Sendable, Hashable {
         ]
     }
 
-    init(_ event: TraceEvent) throws(EventDecodingError) {
-        txid = try event.string("txid")
-        index = UInt32(truncatingIfNeeded: try event.uint64("index"))
-        colourID = try event.string("colour_id")
-        height = UInt32(truncatingIfNeeded: try event.uint64("height"))
-        value = try event.int64("value")
-        isCoinbase = try event.bool("is_coinbase")
+    init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        txid = try reader.string()
+        index = try reader.uint32()
+        colourID = try reader.string()
+        height = try reader.uint32()
+        value = try reader.int64()
+        isCoinbase = try reader.bool()
     }
 }
 
@@ -185,21 +193,21 @@ public struct CoinEventFields: Sendable, Hashable {
 public struct UTXOCacheAdd: CataloguedEvent {
     public static let tracepoint = Tracepoint("utxocache", "utxocache_add", "a coin was added to the UTXO cache", fields: CoinEventFields.fields())
     public var coin: CoinEventFields
-    public init(_ event: TraceEvent) throws(EventDecodingError) { coin = try CoinEventFields(event) }
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) { coin = try CoinEventFields(reading: &reader) }
 }
 
 /// `utxocache:utxocache_spent`: a coin was spent from the UTXO cache.
 public struct UTXOCacheSpent: CataloguedEvent {
     public static let tracepoint = Tracepoint("utxocache", "utxocache_spent", "a coin was spent from the UTXO cache", fields: CoinEventFields.fields())
     public var coin: CoinEventFields
-    public init(_ event: TraceEvent) throws(EventDecodingError) { coin = try CoinEventFields(event) }
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) { coin = try CoinEventFields(reading: &reader) }
 }
 
 /// `utxocache:utxocache_uncache`: an unmodified coin was dropped from the cache.
 public struct UTXOCacheUncache: CataloguedEvent {
     public static let tracepoint = Tracepoint("utxocache", "utxocache_uncache", "a coin was removed from the UTXO cache", fields: CoinEventFields.fields())
     public var coin: CoinEventFields
-    public init(_ event: TraceEvent) throws(EventDecodingError) { coin = try CoinEventFields(event) }
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) { coin = try CoinEventFields(reading: &reader) }
 }
 
 // MARK: - mempool
@@ -215,10 +223,10 @@ public struct MempoolAdded: CataloguedEvent {
     public var size: Int32
     public var fee: Int64
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        txid = try event.hash("txid")
-        size = Int32(truncatingIfNeeded: try event.int64("size"))
-        fee = try event.int64("fee")
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        txid = try reader.hash()
+        size = try reader.int32()
+        fee = try reader.int64()
     }
 }
 
@@ -237,12 +245,12 @@ public struct MempoolRemoved: CataloguedEvent {
     public var fee: Int64
     public var entryTime: Int64
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        txid = try event.hash("txid")
-        reason = try event.string("reason")
-        size = Int32(truncatingIfNeeded: try event.int64("size"))
-        fee = try event.int64("fee")
-        entryTime = try event.int64("entry_time")
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        txid = try reader.hash()
+        reason = try reader.string()
+        size = try reader.int32()
+        fee = try reader.int64()
+        entryTime = try reader.int64()
     }
 }
 
@@ -265,14 +273,14 @@ public struct MempoolReplaced: CataloguedEvent {
     public var replacementSize: UInt32
     public var replacementFee: Int64
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        replacedTxid = try event.hash("replaced_txid")
-        replacedSize = Int32(truncatingIfNeeded: try event.int64("replaced_size"))
-        replacedFee = try event.int64("replaced_fee")
-        replacedEntryTime = try event.int64("replaced_entry_time")
-        replacementTxid = try event.hash("replacement_txid")
-        replacementSize = UInt32(truncatingIfNeeded: try event.uint64("replacement_size"))
-        replacementFee = try event.int64("replacement_fee")
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        replacedTxid = try reader.hash()
+        replacedSize = try reader.int32()
+        replacedFee = try reader.int64()
+        replacedEntryTime = try reader.int64()
+        replacementTxid = try reader.hash()
+        replacementSize = try reader.uint32()
+        replacementFee = try reader.int64()
     }
 }
 
@@ -285,9 +293,9 @@ public struct MempoolRejected: CataloguedEvent {
     public var txid: Hash256
     public var reason: String
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        txid = try event.hash("txid")
-        reason = try event.string("reason")
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        txid = try reader.hash()
+        reason = try reader.string()
     }
 }
 
@@ -302,9 +310,9 @@ public struct CoinsRequested: CataloguedEvent {
     public var value: Int64
     public var colourID: String
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        value = try event.int64("value")
-        colourID = try event.string("colour_id")
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        value = try reader.int64()
+        colourID = try reader.string()
     }
 }
 
@@ -323,12 +331,12 @@ public struct SelectedCoins: CataloguedEvent {
     public var coinCount: UInt64
     public var algorithm: String
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        colourID = try event.string("colour_id")
-        target = try event.int64("target")
-        inputValue = try event.int64("input_value")
-        coinCount = try event.uint64("coin_count")
-        algorithm = try event.string("algorithm")
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        colourID = try reader.string()
+        target = try reader.int64()
+        inputValue = try reader.int64()
+        coinCount = try reader.uint64()
+        algorithm = try reader.string()
     }
 }
 
@@ -341,9 +349,9 @@ public struct ChangeInfo: CataloguedEvent {
     public var change: Int64
     public var colourID: String
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        change = try event.int64("change")
-        colourID = try event.string("colour_id")
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        change = try reader.int64()
+        colourID = try reader.string()
     }
 }
 
@@ -356,8 +364,8 @@ public struct FeeInfo: CataloguedEvent {
     public var feePaid: Int64
     public var feeNeeded: Int64
 
-    public init(_ event: TraceEvent) throws(EventDecodingError) {
-        feePaid = try event.int64("fee_paid")
-        feeNeeded = try event.int64("fee_needed")
+    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
+        feePaid = try reader.int64()
+        feeNeeded = try reader.int64()
     }
 }

@@ -9,6 +9,8 @@ struct ELFFile: Sendable {
     struct Section: Sendable {
         var name: String
         var type: UInt32
+        /// `sh_flags`; 0x800 (`SHF_COMPRESSED`) marks compressed contents.
+        var flags: UInt64
         var address: UInt64
         var offset: UInt64
         var size: UInt64
@@ -53,7 +55,7 @@ struct ELFFile: Sendable {
         self.path = path
         self.size = size
         self.source = source
-        let header = ByteReader(bytes: source(0, 64))
+        let header = ELFBytes(bytes: source(0, 64))
         guard header.bytes.count >= 64, header.bytes[0...3] == [0x7f, 0x45, 0x4c, 0x46] else {
             throw .notELF(path: path)
         }
@@ -71,7 +73,7 @@ struct ELFFile: Sendable {
         guard Self.fits(offset: tableOffset, length: UInt64(entrySize * count), size: size) else {
             throw .malformed(path: path, reason: "section header table lies outside the file")
         }
-        let table = ByteReader(bytes: source(tableOffset, entrySize * count))
+        let table = ELFBytes(bytes: source(tableOffset, entrySize * count))
         guard table.bytes.count == entrySize * count else {
             throw .malformed(path: path, reason: "section header table lies outside the file")
         }
@@ -81,11 +83,12 @@ struct ELFFile: Sendable {
             guard
                 let nameOffset = table.uint32(at: base),
                 let type = table.uint32(at: base + 4),
+                let flags = table.uint64(at: base + 8),
                 let address = table.uint64(at: base + 0x10),
                 let offset = table.uint64(at: base + 0x18),
                 let size = table.uint64(at: base + 0x20)
             else { throw .malformed(path: path, reason: "section header \(index) is truncated") }
-            raw.append((nameOffset, Section(name: "", type: type, address: address, offset: offset, size: size)))
+            raw.append((nameOffset, Section(name: "", type: type, flags: flags, address: address, offset: offset, size: size)))
         }
         guard namesIndex < raw.count else {
             throw .malformed(path: path, reason: "section name table index out of range")
@@ -94,7 +97,7 @@ struct ELFFile: Sendable {
         guard Self.fits(offset: nameTable.offset, length: nameTable.size, size: size) else {
             throw .malformed(path: path, reason: "section name table lies outside the file")
         }
-        let names = ByteReader(bytes: source(nameTable.offset, Int(clamping: nameTable.size)))
+        let names = ELFBytes(bytes: source(nameTable.offset, Int(clamping: nameTable.size)))
         self.sections = try raw.map { entry throws(ProbeDiscoveryError) in
             guard let name = names.cString(at: Int(entry.nameOffset)) else {
                 throw .malformed(path: path, reason: "a section name lies outside the name table")
@@ -156,8 +159,8 @@ private final class FileDescriptorBox: Sendable {
     }
 }
 
-/// Reads little-endian integers and C strings from bytes, with bounds checks.
-struct ByteReader {
+/// Reads little-endian integers and C strings at offsets of an ELF image, with bounds checks.
+struct ELFBytes {
     var bytes: [UInt8]
 
     func uint16(at offset: Int) -> UInt16? { integer(at: offset, as: UInt16.self) }

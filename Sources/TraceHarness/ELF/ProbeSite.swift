@@ -72,7 +72,7 @@ public enum ProbeDiscovery {
 
     static func sites(in file: ELFFile) throws(ProbeDiscoveryError) -> [ProbeSite] {
         guard let section = file.section(named: ".note.stapsdt") else { throw .noProbes(path: file.path) }
-        let notes = ByteReader(bytes: try file.contents(of: section))
+        let notes = ELFBytes(bytes: try file.contents(of: section))
         var sites: [ProbeSite] = []
         var offset = 0
         let stapsdtType: UInt32 = 3

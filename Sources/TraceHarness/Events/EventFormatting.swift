@@ -1,4 +1,5 @@
 import Foundation
+import TapyrusEncoding
 
 /// Renders events as readable lines or as JSON objects (one per line).
 public struct EventFormatter: Sendable {
@@ -92,12 +93,14 @@ public struct EventFormatter: Sendable {
         return out + "\""
     }
 
-    static func time(_ date: Date) -> String {
+    /// `HH:MM:SS.ffffff` in UTC, the time of a readable line.
+    public static func time(_ date: Date) -> String {
         let (parts, micros) = utc(date)
         return String(format: "%02d:%02d:%02d.%06d", parts.tm_hour, parts.tm_min, parts.tm_sec, micros)
     }
 
-    static func isoTime(_ date: Date) -> String {
+    /// ISO 8601 with microseconds in UTC, the time of a JSON line.
+    public static func isoTime(_ date: Date) -> String {
         let (parts, micros) = utc(date)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
                       parts.tm_hour, parts.tm_min, parts.tm_sec, micros)

@@ -1,7 +1,8 @@
+@testable import BenchStore
+import ConnectBlockBench
 import Foundation
 import Testing
 import TraceHarness
-@testable import BenchStore
 
 /// A temporary baselines database filled with synthetic runs through BenchStore.
 final class SyntheticDatabase {
@@ -57,21 +58,21 @@ final class SyntheticDatabase {
     private func buildId(_ label: String) async throws -> Int64 {
         if let id = builds[label] { return id }
         let sha = String(repeating: String(format: "%02x", builds.count + 0xa0), count: 32)
-        let id = try await store.recordBuild(Build(sha256: sha, version: "v0.6.\(builds.count)", label: label)).id!
+        let id = try await store.recordBuild(Build.Draft(sha256: sha, version: "v0.6.\(builds.count)", label: label)).id
         builds[label] = id
         return id
     }
 
     private func machineId(_ host: String) async throws -> Int64 {
         if let id = machines[host] { return id }
-        let id = try await store.recordMachine(Machine(host: host, cpuModel: "Synthetic CPU", cores: 2, kernel: "6.8.0")).id!
+        let id = try await store.recordMachine(Machine.Draft(host: host, cpuModel: "Synthetic CPU", cores: 2, kernel: "6.8.0")).id
         machines[host] = id
         return id
     }
 
     private func chainId(_ name: String, blocks: Int) async throws -> Int64 {
         if let id = chains[name] { return id }
-        let id = try await store.recordChain(Chain(name: name, generatorVersion: "1", blockCount: blocks)).id!
+        let id = try await store.recordChain(Chain.Draft(name: name, generatorVersion: "1", blockCount: blocks)).id
         chains[name] = id
         return id
     }

@@ -22,7 +22,7 @@ enum Chromium {
     static let unavailableReason = "no headless Chromium found: install Debian's chromium or set CHROMIUM to its path"
 
     /// Screenshots the page at `page` into the PNG file `png`, with a window
-    /// of `width` × `height` pixels, the way the README says to look at a
+    /// of `width` × `height` pixels, the way docs/benchmark.md says to look at a
     /// report; bounded by `timeout`.
     static func screenshot(_ page: String, to png: String, width: Int, height: Int,
                            timeout: Duration = .seconds(90)) async throws -> Fixture.Output {
@@ -63,18 +63,21 @@ struct PNGHeader: Equatable {
 }
 
 extension BaselineCommandTests {
-    @Test("report --html renders in headless Chromium: a 1200×2000 PNG far from blank, its charts drawn",
+    @Test("report --html renders in headless Chromium at 1200 and 800 px wide: PNGs far from blank, their charts drawn",
           .enabled(if: Chromium.path != nil, "\(Chromium.unavailableReason)"),
           .timeLimit(.minutes(5)))
     func reportRenders() async throws {
         let db = try SyntheticDatabase()
         let base = try await db.addRun(build: "release", seed: 1)
         try await db.addRun(build: "release", seed: 2)
-        let slow = try await db.addRun(build: "debug", seed: 3, factor: 1.2)
+        // Four times slower, as a Debug build is: the per-height charts must keep both runs readable.
+        let slow = try await db.addRun(build: "debug", seed: 3, factor: 4)
         let report = db.directory + "/report.html"
         let written = try await db.baseline(["report", "--baseline", "\(base)", "--candidate", "\(slow)", "--html", report])
         #expect(written.status == 0, "\(written.standardError)")
         let html = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(html.contains("baseline: run \(base) (build release"), "the legend names the builds by their label")
+        #expect(html.contains("candidate: run \(slow) (build debug"), "the legend names the builds by their label")
 
         // Two pages to measure the report against: a blank one, and the
         // report with its SVG charts taken out (its text and tables only).
@@ -84,29 +87,40 @@ extension BaselineCommandTests {
         let textOnly = db.directory + "/text-only.html"
         let withoutCharts = try Regex("<svg[\\s\\S]*?</svg>")
         let stripped = html.replacing(withoutCharts, with: "")
-        #expect(html.count(of: "<svg") == 3 && stripped.count(of: "<svg") == 0, "the report should have three charts")
+        #expect(html.count(of: "<svg") == 4 && stripped.count(of: "<svg") == 0, "the report should have four charts")
         try Data(stripped.utf8).write(to: URL(fileURLWithPath: textOnly))
 
-        var sizes: [String: Int] = [:]
-        for page in [report, blank, textOnly] {
-            let png = page.replacingOccurrences(of: ".html", with: ".png")
-            let started = ContinuousClock.now
-            let shot = try await Chromium.screenshot(page, to: png, width: 1200, height: 2000)
-            let elapsed = ContinuousClock.now - started
-            #expect(shot.status == 0, "chromium exited \(shot.status) after \(elapsed): \(shot.standardError.suffix(2000))")
-            let data = try Data(contentsOf: URL(fileURLWithPath: png))
-            let header = try PNGHeader(data)
-            #expect(header.width == 1200 && header.height == 2000, "\(png): \(header)")
-            #expect(header.bitDepth == 8, "\(png): \(header)")
-            sizes[page] = data.count
-            print("screenshot of \((page as NSString).lastPathComponent): \(data.count) bytes in \(elapsed)")
+        let samples = ProcessInfo.processInfo.environment["TAPYRUS_TRACE_SAMPLES"].flatMap { $0.isEmpty ? nil : $0 }
+        for (width, height) in [(1200, 2600), (800, 2600)] {
+            var sizes: [String: Int] = [:]
+            for page in [report, blank, textOnly] {
+                let png = page.replacingOccurrences(of: ".html", with: "-\(width).png")
+                let started = ContinuousClock.now
+                let shot = try await Chromium.screenshot(page, to: png, width: width, height: height)
+                let elapsed = ContinuousClock.now - started
+                #expect(shot.status == 0, "chromium exited \(shot.status) after \(elapsed): \(shot.standardError.suffix(2000))")
+                let data = try Data(contentsOf: URL(fileURLWithPath: png))
+                let header = try PNGHeader(data)
+                #expect(header.width == width && header.height == height, "\(png): \(header)")
+                #expect(header.bitDepth == 8, "\(png): \(header)")
+                sizes[page] = data.count
+                print("screenshot of \((page as NSString).lastPathComponent) at \(width) px: \(data.count) bytes in \(elapsed)")
+            }
+            let reportSize = try #require(sizes[report]), blankSize = try #require(sizes[blank]), textSize = try #require(sizes[textOnly])
+            // A blank 1200×2600 page compresses to about 14 kB; the report to
+            // about 200 kB, of which its charts are more than half.
+            #expect(reportSize > 5 * blankSize, "\(width) px: report \(reportSize) bytes, blank page \(blankSize) bytes")
+            #expect(textSize > 2 * blankSize, "\(width) px: text-only report \(textSize) bytes, blank page \(blankSize) bytes")
+            #expect(Double(reportSize) > 1.5 * Double(textSize), "\(width) px: report \(reportSize) bytes, without its charts \(textSize) bytes")
+            if let samples {
+                // For a look: TAPYRUS_TRACE_SAMPLES=DIR keeps the page and its screenshots.
+                try FileManager.default.createDirectory(atPath: samples, withIntermediateDirectories: true)
+                for name in ["report.html", "report-\(width).png"] {
+                    try? FileManager.default.removeItem(atPath: samples + "/" + name)
+                    try FileManager.default.copyItem(atPath: db.directory + "/" + name, toPath: samples + "/" + name)
+                }
+            }
         }
-        let reportSize = try #require(sizes[report]), blankSize = try #require(sizes[blank]), textSize = try #require(sizes[textOnly])
-        // A blank 1200×2000 page compresses to about 11 kB; the report to
-        // about 160 kB, of which its charts are more than half.
-        #expect(reportSize > 5 * blankSize, "report \(reportSize) bytes, blank page \(blankSize) bytes")
-        #expect(textSize > 2 * blankSize, "text-only report \(textSize) bytes, blank page \(blankSize) bytes")
-        #expect(Double(reportSize) > 1.5 * Double(textSize), "report \(reportSize) bytes, without its charts \(textSize) bytes")
     }
 }
 

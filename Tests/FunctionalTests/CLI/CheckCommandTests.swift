@@ -4,7 +4,7 @@ import RegressionSuite
 import Testing
 import TraceHarness
 
-@Suite("tapyrus-trace check", .enabled(if: ScenarioContext.unavailableReason == nil && CLI.path != nil, "\(ScenarioContext.unavailableReason ?? "tapyrus-trace executable not built")"))
+@Suite("tapyrus-trace check", .requiresTraceableTapyrusd, .enabled(if: CLI.path != nil, "tapyrus-trace executable not built"))
 struct CheckCommandTests {
     @Test("check runs the chosen scenarios, prints their verdicts as JSON and writes JUnit XML")
     func jsonAndJUnit() async throws {

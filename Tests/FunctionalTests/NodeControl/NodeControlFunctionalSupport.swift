@@ -3,14 +3,7 @@ import NodeControl
 import Testing
 
 /// The real tapyrusd, if one can be found; functional tests are skipped without it.
-let tapyrusBinaries: TapyrusBinaries? = TapyrusBinaries.available
-
-extension Trait where Self == ConditionTrait {
-    /// Skips a test, with the reason printed, when no tapyrusd is found.
-    static var requiresTapyrusd: Self {
-        .enabled(if: tapyrusBinaries != nil, "no tapyrusd found: set TAPYRUSD to its path or put it on PATH")
-    }
-}
+let tapyrusBinaries: TapyrusBinaries? = try? NodeTestRequirements.lookup.get()
 
 /// Whether a process has gone (no /proc entry, or only a zombie awaiting its reaper).
 func processIsGone(_ pid: Int32) -> Bool {

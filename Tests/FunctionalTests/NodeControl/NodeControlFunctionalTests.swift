@@ -1,5 +1,6 @@
 import Foundation
 import NodeControl
+import TapyrusEncoding
 import Testing
 
 @Suite("NodeControl functional: one real tapyrusd", .requiresTapyrusd)

@@ -5,7 +5,7 @@ import Testing
 import TraceHarness
 
 /// Every regression scenario against the real tapyrusd under real eBPF.
-@Suite("Regression scenarios against the real tapyrusd", .enabled(if: ScenarioContext.unavailableReason == nil, "\(ScenarioContext.unavailableReason ?? "")"))
+@Suite("Regression scenarios against the real tapyrusd", .requiresTraceableTapyrusd)
 struct ScenarioTests {
     @Test("every tracepoint fires with the values ground truth demands", arguments: ScenarioCatalog.all.map(\.name))
     func scenario(_ name: String) async throws {

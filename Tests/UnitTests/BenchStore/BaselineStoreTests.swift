@@ -38,14 +38,14 @@ private struct Fixture {
     var chain: Chain
 
     init(_ store: BaselineStore, sha: String = String(repeating: "ab", count: 32), label: String? = "release") async throws {
-        build = try await store.recordBuild(Build(sha256: sha, version: "Tapyrus Core v0.6.1", flags: "Release", label: label))
-        machine = try await store.recordMachine(Machine(host: "bench-1", cpuModel: "Test CPU @ 3.0GHz", cores: 2, kernel: "6.1.0"))
-        chain = try await store.recordChain(Chain(name: "mixed-1k", generatorVersion: "1", parameters: ["blocks": "1000", "seed": "7"], blockCount: 1000))
+        build = try await store.recordBuild(Build.Draft(sha256: sha, version: "Tapyrus Core v0.6.1", flags: "Release", label: label))
+        machine = try await store.recordMachine(Machine.Draft(host: "bench-1", cpuModel: "Test CPU @ 3.0GHz", cores: 2, kernel: "6.1.0"))
+        chain = try await store.recordChain(Chain.Draft(name: "mixed-1k", generatorVersion: "1", parameters: ["blocks": "1000", "seed": "7"], blockCount: 1000))
     }
 
     /// Stores a run of `blocks` blocks, completed unless `complete` is false.
     func run(_ store: BaselineStore, blocks: Int, build: Build? = nil, complete: Bool = true, batch: Int = 100) async throws -> Int64 {
-        let id = try await store.beginRun(build: (build ?? self.build).id!, machine: machine.id!, chain: chain.id!, parameters: ["from": "0", "to": "\(blocks)"])
+        let id = try await store.beginRun(build: (build ?? self.build).id, machine: machine.id, chain: chain.id, parameters: ["from": "0", "to": "\(blocks)"])
         let all = makeBlocks(0..<blocks, seed: Int(id))
         for start in stride(from: 0, to: all.count, by: batch) {
             try await store.appendBlocks(run: id, Array(all[start..<min(start + batch, all.count)]))
@@ -120,10 +120,10 @@ struct BaselineStoreTests {
         #expect(first.machine.id == second.machine.id)
         #expect(first.chain.id == second.chain.id)
         #expect(try await store.builds().count == 1)
-        #expect(try await store.build(first.build.id!).label == "master")
+        #expect(try await store.build(first.build.id).label == "master")
         #expect(try await store.build(matching: "master").id == first.build.id)
         #expect(try await store.build(matching: "ababab").id == first.build.id)
-        let other = try await store.recordMachine(Machine(host: "bench-1", cpuModel: "Test CPU @ 3.0GHz", cores: 4, kernel: "6.1.0"))
+        let other = try await store.recordMachine(Machine.Draft(host: "bench-1", cpuModel: "Test CPU @ 3.0GHz", cores: 4, kernel: "6.1.0"))
         #expect(other.id != first.machine.id)
     }
 
@@ -201,8 +201,8 @@ struct BaselineStoreTests {
             try await store.setBaseline(run: crashed)
         }
         // The build's latest complete run is the good one, though the crashed one is newer.
-        #expect(try await store.setBaseline(build: fixture.build.id!).id == good)
-        #expect(try await store.baseline(chain: fixture.chain.id!, machine: fixture.machine.id!)?.id == good)
+        #expect(try await store.setBaseline(build: fixture.build.id).id == good)
+        #expect(try await store.baseline(chain: fixture.chain.id, machine: fixture.machine.id)?.id == good)
         #expect(try await store.run(crashed).run.isBaseline == false)
     }
 
@@ -213,13 +213,13 @@ struct BaselineStoreTests {
         let store = try BaselineStore(path: scratch.path())
         defer { try? store.close() }
         let fixture = try await Fixture(store)
-        #expect(try await store.baseline(chain: fixture.chain.id!, machine: fixture.machine.id!) == nil)
+        #expect(try await store.baseline(chain: fixture.chain.id, machine: fixture.machine.id) == nil)
         let one = try await fixture.run(store, blocks: 5)
         let two = try await fixture.run(store, blocks: 5)
         try await store.setBaseline(run: one)
-        #expect(try await store.baseline(chain: fixture.chain.id!, machine: fixture.machine.id!)?.id == one)
+        #expect(try await store.baseline(chain: fixture.chain.id, machine: fixture.machine.id)?.id == one)
         try await store.setBaseline(run: two)
-        #expect(try await store.baseline(chain: fixture.chain.id!, machine: fixture.machine.id!)?.id == two)
+        #expect(try await store.baseline(chain: fixture.chain.id, machine: fixture.machine.id)?.id == two)
         #expect(try await store.runs().filter(\.run.isBaseline).map(\.id) == [two])
     }
 
@@ -322,10 +322,10 @@ struct BaselineStoreTests {
         #expect(try await store.runs().map(\.id) == [run])
         #expect(try await store.blocks(run: run).count == 20)
         await expectStoreError(.readOnly, "cannot write \(path): file is read-only") {
-            _ = try await store.beginRun(build: fixture.build.id!, machine: fixture.machine.id!, chain: fixture.chain.id!)
+            _ = try await store.beginRun(build: fixture.build.id, machine: fixture.machine.id, chain: fixture.chain.id)
         }
         await expectStoreError(.readOnly, "file is read-only") {
-            _ = try await store.recordBuild(Build(sha256: String(repeating: "cd", count: 32), version: "v0.6.2"))
+            _ = try await store.recordBuild(Build.Draft(sha256: String(repeating: "cd", count: 32), version: "v0.6.2"))
         }
         await expectStoreError(.readOnly, "file is read-only") { try await store.setBaseline(run: run) }
         try store.close()
@@ -461,7 +461,7 @@ struct BaselineStoreTests {
         await expectStoreError(.unknownBuild, "no build 7 in \(path)") { try await store.setBaseline(build: 7) }
         await expectStoreError(.unknownBuild, "no build nightly") { _ = try await store.build(matching: "nightly") }
         await expectStoreError(.unknownBuild, "no build 7") {
-            _ = try await store.beginRun(build: 7, machine: fixture.machine.id!, chain: fixture.chain.id!)
+            _ = try await store.beginRun(build: 7, machine: fixture.machine.id, chain: fixture.chain.id)
         }
         try store.close()
         #expect(try await contents(of: path) == before)
@@ -475,7 +475,7 @@ struct BaselineStoreTests {
         let store = try BaselineStore(path: path)
         let fixture = try await Fixture(store)
         let earlier = try await fixture.run(store, blocks: 10)
-        let empty = try await store.beginRun(build: fixture.build.id!, machine: fixture.machine.id!, chain: fixture.chain.id!)
+        let empty = try await store.beginRun(build: fixture.build.id, machine: fixture.machine.id, chain: fixture.chain.id)
         let before = try await contents(of: path)
 
         await expectStoreError(.noBlocks, "run \(empty) has no blocks") { try await store.completeRun(empty, wallSeconds: 1) }
@@ -512,7 +512,7 @@ struct BaselineStoreTests {
         let source = try BaselineStore(path: scratch.path("source.sqlite"))
         defer { try? source.close() }
         let fixture = try await Fixture(source)
-        let debug = try await source.recordBuild(Build(sha256: String(repeating: "de", count: 32), version: "Tapyrus Core v0.6.1", flags: "Debug"))
+        let debug = try await source.recordBuild(Build.Draft(sha256: String(repeating: "de", count: 32), version: "Tapyrus Core v0.6.1", flags: "Debug"))
         let one = try await fixture.run(source, blocks: 200)
         _ = try await fixture.run(source, blocks: 200, build: debug)
         _ = try await fixture.run(source, blocks: 7, complete: false)
@@ -550,7 +550,7 @@ struct BaselineStoreTests {
             #expect(copy.machine.host == run.machine.host)
             #expect(try await target.blocks(run: copy.id) == (try await source.blocks(run: run.id)))
         }
-        #expect(try await target.baseline(chain: local.chain.id!, machine: local.machine.id!)?.run.uid == (try await source.run(one)).run.uid)
+        #expect(try await target.baseline(chain: local.chain.id, machine: local.machine.id)?.run.uid == (try await source.run(one)).run.uid)
     }
 
     @Test("importing the same export twice adds no build, machine, chain or run the second time")
@@ -597,7 +597,7 @@ struct BaselineStoreTests {
             try await store.importJSON(from: garbage)
         }
         var document = try await store.export()
-        document.blocks.append(Block(runId: 99, makeBlocks(0..<1)[0]))
+        document.blocks.append(StoredBlock(runId: 99, makeBlocks(0..<1)[0]))
         document.runs[0].uid = "other"
         await expectStoreError(.badExport, "refers to run 99, which it does not contain") {
             try await store.import(document)

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import NodeControl
+import TapyrusEncoding
+import Testing
 
 @Suite("NodeControl unit: RPC coding, errors, config and binaries")
 struct NodeControlRPCCodingTests {

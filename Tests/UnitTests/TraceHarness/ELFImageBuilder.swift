@@ -7,6 +7,8 @@ struct ELFImageBuilder {
         var type: UInt32
         var address: UInt64
         var bytes: [UInt8]
+        /// `sh_flags` (0x800 marks a compressed section).
+        var flags: UInt64 = 0
         /// Overrides the size written in the header (to describe sections
         /// that claim more bytes than the file holds).
         var declaredSize: UInt64?
@@ -22,8 +24,9 @@ struct ELFImageBuilder {
     /// EI_DATA: 1 for little-endian, 2 for big-endian.
     var dataEncoding: UInt8 = 1
 
-    mutating func add(_ name: String, type: UInt32 = ELFImageBuilder.progbits, address: UInt64 = 0, bytes: [UInt8], declaredSize: UInt64? = nil) {
-        sections.append(Section(name: name, type: type, address: address, bytes: bytes, declaredSize: declaredSize))
+    mutating func add(_ name: String, type: UInt32 = ELFImageBuilder.progbits, address: UInt64 = 0, bytes: [UInt8],
+                      declaredSize: UInt64? = nil, flags: UInt64 = 0) {
+        sections.append(Section(name: name, type: type, address: address, bytes: bytes, flags: flags, declaredSize: declaredSize))
     }
 
     /// The whole image.
@@ -56,7 +59,7 @@ struct ELFImageBuilder {
         for (index, section) in sections.enumerated() {
             image += Self.sectionHeader(
                 name: UInt32(nameOffsets[index]), type: section.type, address: section.address,
-                offset: UInt64(contentOffsets[index]), size: section.declaredSize ?? UInt64(section.bytes.count))
+                offset: UInt64(contentOffsets[index]), size: section.declaredSize ?? UInt64(section.bytes.count), flags: section.flags)
         }
         image += Self.sectionHeader(name: UInt32(shstrtabNameOffset), type: Self.strtab, address: 0,
                                     offset: UInt64(namesOffset), size: UInt64(names.count))
@@ -77,10 +80,11 @@ struct ELFImageBuilder {
         return image
     }
 
-    static func sectionHeader(name: UInt32, type: UInt32, address: UInt64, offset: UInt64, size: UInt64) -> [UInt8] {
+    static func sectionHeader(name: UInt32, type: UInt32, address: UInt64, offset: UInt64, size: UInt64, flags: UInt64 = 0) -> [UInt8] {
         var header = [UInt8](repeating: 0, count: 64)
         put(name, into: &header, at: 0)
         put(type, into: &header, at: 4)
+        put(flags, into: &header, at: 8)
         put(address, into: &header, at: 0x10)
         put(offset, into: &header, at: 0x18)
         put(size, into: &header, at: 0x20)

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import TraceHarness
 
-@Suite("Hashes and hex")
-struct HexTests {
+@Suite("Hashes in display form")
+struct HashTests {
     static let displayed = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
 
     @Test("a hash parsed from its display form prints the same, with its bytes stored reversed")
@@ -37,22 +37,6 @@ struct HexTests {
         #expect(String(decoding: data, as: UTF8.self) == "[\"\(Self.displayed)\"]")
         #expect(try JSONDecoder().decode([Hash256].self, from: data) == [hash])
         #expect(throws: DecodingError.self) { try JSONDecoder().decode([Hash256].self, from: Data("[\"abcd\"]".utf8)) }
-    }
-
-    @Test("byte arrays parse from hex of either case and print lower-case hex")
-    func bytesFromHex() {
-        #expect([UInt8](hexString: "") == [])
-        #expect([UInt8](hexString: "00ff7F80") == [0x00, 0xff, 0x7f, 0x80])
-        #expect([UInt8](hexString: "AbCd") == [0xab, 0xcd])
-        #expect([0x00, 0xff, 0x7f, 0x80, 0x0a].hexString == "00ff7f800a")
-        #expect([UInt8]().hexString == "")
-        let all = (0...255).map { UInt8($0) }
-        #expect([UInt8](hexString: all.hexString) == all)
-    }
-
-    @Test("odd-length hex and non-hex digits are refused", arguments: ["abc", "0", "zz", "0g", " 0", "0x00", "ff:ff", "é0"])
-    func invalidBytes(text: String) {
-        #expect([UInt8](hexString: text) == nil)
     }
 }
 

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import NodeControl
+import RegressionSuite
+import TraceHarness
+
+/// `tapyrus-trace check`: every regression scenario against a tapyrusd.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Run every regression scenario against a real tapyrusd and print a verdict per tracepoint.",
+        discussion: "Exits 0 when every scenario passed (known upstream issues allowed), 1 otherwise."
+    )
+
+    @Option(help: "The tapyrusd to test, with tapyrus-genesis beside it (default: $TAPYRUSD, else PATH).")
+    var tapyrusd: String?
+
+    @Option(help: "Write a JUnit XML report to this file.")
+    var junit: String?
+
+    @Flag(help: "Print the verdicts as JSON instead of a table.")
+    var json = false
+
+    @Option(name: .customLong("scenario"), help: "Run only this scenario; repeat for several (default: all).")
+    var scenarios: [String] = []
+
+    @Option(help: "Scenarios run at once.")
+    var parallel: Int = 3
+
+    func validate() throws {
+        let known = Set(ScenarioCatalog.all.map(\.name))
+        for name in scenarios where !known.contains(name) {
+            throw ValidationError("no scenario '\(name)'; known: \(known.sorted().joined(separator: ", "))")
+        }
+        guard parallel > 0 else { throw ValidationError("--parallel must be positive") }
+    }
+
+    func run() async throws {
+        Output.ignoreBrokenPipe()
+        var environment = ProcessInfo.processInfo.environment
+        if let tapyrusd { environment[TapyrusBinaries.environmentVariable] = tapyrusd }
+        let binaries = try TapyrusBinaries.locate(environment: environment)
+        if let missing = Privileges.missingForTracing() {
+            throw CommandFailure("not permitted to load eBPF programs: \(missing)")
+        }
+        let context = try ScenarioContext.make(binaries: binaries)
+        let chosen = scenarios.isEmpty ? ScenarioCatalog.all : scenarios.compactMap(ScenarioCatalog.named)
+        Output.note("checking \(binaries.tapyrusd): \(chosen.count) scenarios, \(parallel) at a time")
+
+        let start = ContinuousClock.now
+        var verdicts: [ScenarioVerdict?] = Array(repeating: nil, count: chosen.count)
+        await withTaskGroup(of: (Int, ScenarioVerdict).self) { group in
+            var next = 0
+            func launch() {
+                guard next < chosen.count else { return }
+                let index = next
+                next += 1
+                group.addTask { (index, await chosen[index].verdict(in: context)) }
+            }
+            for _ in 0..<min(parallel, chosen.count) { launch() }
+            for await (index, verdict) in group {
+                verdicts[index] = verdict
+                Output.note("\(verdict.outcome == .passed ? "passed" : "FAILED") \(verdict.scenario) (\(String(format: "%.1f", verdict.seconds)) s)")
+                launch()
+            }
+        }
+        let results = verdicts.compactMap { $0 }
+        let elapsed = ContinuousClock.now - start
+
+        if json {
+            try Output.json(results)
+        } else {
+            for line in VerdictTable.lines(results) { Output.line(line) }
+            Output.line(String(format: "%d scenarios, %d passed, %d failed, %d known issues in %.1f s",
+                               results.count, results.filter(\.passed).count, results.filter { !$0.passed }.count,
+                               results.reduce(0) { $0 + $1.knownIssues.count }, elapsed.seconds))
+        }
+        Output.flush()
+        if let junit {
+            try JUnitReport.xml(results, binary: binaries.tapyrusd, seconds: elapsed.seconds)
+                .write(toFile: junit, atomically: true, encoding: .utf8)
+        }
+        if results.contains(where: { !$0.passed }) { throw ExitCode(1) }
+    }
+}
+
+/// The verdict table: tracepoint, scenario, result, evidence.
+enum VerdictTable {
+    static func lines(_ verdicts: [ScenarioVerdict]) -> [String] {
+        var lines = [row("TRACEPOINT", "SCENARIO", "RESULT", "EVIDENCE")]
+        for verdict in verdicts {
+            let result = verdict.passed ? (verdict.knownIssues.isEmpty ? "passed" : "passed*") : "FAILED"
+            let evidence = "\(verdict.evidence.count) checks agreed" + (verdict.failures.isEmpty ? "" : ", \(verdict.failures.count) failed")
+            for (index, tracepoint) in verdict.tracepoints.enumerated() {
+                lines.append(row(tracepoint, index == 0 ? verdict.scenario : "", index == 0 ? result : "", index == 0 ? evidence : ""))
+            }
+            for failure in verdict.failures { lines.append("    failed: \(failure)") }
+            for issue in verdict.knownIssues { lines.append("    known issue: \(issue)") }
+            for kept in verdict.kept { lines.append("    kept: \(kept)") }
+        }
+        return lines
+    }
+
+    private static func row(_ a: String, _ b: String, _ c: String, _ d: String) -> String {
+        a.padding(toLength: 34, withPad: " ", startingAt: 0) + b.padding(toLength: 26, withPad: " ", startingAt: 0)
+            + c.padding(toLength: 9, withPad: " ", startingAt: 0) + d
+    }
+}
+
+/// JUnit XML for CI systems.
+enum JUnitReport {
+    static func xml(_ verdicts: [ScenarioVerdict], binary: String, seconds: Double) -> String {
+        func escape(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let failures = verdicts.filter { !$0.passed }.count
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuites tests=\"\(verdicts.count)\" failures=\"\(failures)\" time=\"\(seconds)\">\n"
+        xml += "  <testsuite name=\"tapyrus-trace check\" tests=\"\(verdicts.count)\" failures=\"\(failures)\" time=\"\(seconds)\">\n"
+        xml += "    <properties><property name=\"tapyrusd\" value=\"\(escape(binary))\"/></properties>\n"
+        for verdict in verdicts {
+            xml += "    <testcase classname=\"\(escape(verdict.tracepoints.joined(separator: ",")))\" name=\"\(escape(verdict.scenario))\" time=\"\(verdict.seconds)\">\n"
+            if !verdict.passed {
+                xml += "      <failure message=\"\(escape(verdict.failures.first ?? "failed"))\">\(escape((verdict.failures + verdict.kept).joined(separator: "\n")))</failure>\n"
+            }
+            let out = verdict.evidence.map { "agreed: \($0)" } + verdict.knownIssues.map { "known issue: \($0)" }
+            xml += "      <system-out>\(escape(out.joined(separator: "\n")))</system-out>\n"
+            xml += "    </testcase>\n"
+        }
+        xml += "  </testsuite>\n</testsuites>\n"
+        return xml
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import TraceHarness
+
+/// `tapyrus-trace coin-selection-log`: one block of lines per wallet send:
+/// the coins requested, the coins selected, the change made and the fee.
+///
+/// The wallet fires `coins_requested`, `selected_coins`, `change_info` and
+/// `fee_info` on one thread for one send; events are grouped per thread and a
+/// block is printed when its `fee_info` arrives (or, unfinished, at the end).
+public struct CoinSelectionLog: TraceTool {
+    /// One wallet send's coin-selection events.
+    public struct Send: Sendable {
+        public var number: Int
+        public var pid: Int32
+        public var tid: Int32
+        public var date: Date
+        public var requested: [CoinsRequested] = []
+        public var selected: [SelectedCoins] = []
+        public var change: [ChangeInfo] = []
+        public var fee: FeeInfo?
+    }
+
+    /// JSON Lines instead of text.
+    public var json: Bool
+    public let probes = [CoinsRequested.tracepoint.probe, SelectedCoins.tracepoint.probe,
+                         ChangeInfo.tracepoint.probe, FeeInfo.tracepoint.probe]
+    private var open: [Int32: Send] = [:]
+    private var sends = 0
+
+    public init(json: Bool = false) {
+        self.json = json
+    }
+
+    public mutating func consume(_ event: TraceEvent) -> [String] {
+        guard probes.contains(event.probe) else { return [] }
+        var send = open[event.tid] ?? {
+            sends += 1
+            return Send(number: sends, pid: event.pid, tid: event.tid, date: event.date)
+        }()
+        do {
+            if let requested = try event.as(CoinsRequested.self) {
+                send.requested.append(requested)
+            } else if let selected = try event.as(SelectedCoins.self) {
+                send.selected.append(selected)
+            } else if let change = try event.as(ChangeInfo.self) {
+                send.change.append(change)
+            } else if let fee = try event.as(FeeInfo.self) {
+                send.fee = fee
+                open[event.tid] = nil
+                return lines(for: send)
+            }
+        } catch {
+            return [ToolText.undecodable(error, json: json)]
+        }
+        open[event.tid] = send
+        return []
+    }
+
+    /// Sends still waiting for their fee, printed as they are.
+    public mutating func finish() -> [String] {
+        let unfinished = open.values.sorted { $0.number < $1.number }
+        open.removeAll()
+        return unfinished.flatMap { lines(for: $0) }
+    }
+
+    /// The block of lines for one send (one JSON object with `--json`).
+    public func lines(for send: Send) -> [String] {
+        if json {
+            var members: [(String, String)] = [
+                ("send", "\(send.number)"),
+                ("time", EventFormatter.jsonString(EventFormatter.isoTime(send.date))),
+                ("pid", "\(send.pid)"), ("tid", "\(send.tid)"),
+                ("requested", "[" + send.requested.map { ToolText.object([("value", "\($0.value)"), ("token", ToolText.string($0.colourID))]) }.joined(separator: ",") + "]"),
+                ("selected", "[" + send.selected.map {
+                    ToolText.object([("token", ToolText.string($0.colourID)), ("target", "\($0.target)"), ("input_value", "\($0.inputValue)"),
+                                     ("coin_count", "\($0.coinCount)"), ("algorithm", ToolText.string($0.algorithm))])
+                }.joined(separator: ",") + "]"),
+                ("change", "[" + send.change.map { ToolText.object([("value", "\($0.change)"), ("token", ToolText.string($0.colourID))]) }.joined(separator: ",") + "]"),
+            ]
+            if let fee = send.fee {
+                members.append(("fee", ToolText.object([("paid", "\(fee.feePaid)"), ("needed", "\(fee.feeNeeded)")])))
+            } else {
+                members.append(("fee", "null"))
+            }
+            return [ToolText.object(members)]
+        }
+        var out = ["send \(send.number) (process \(send.pid), thread \(send.tid))\(send.fee == nil ? ", unfinished: no fee_info seen" : "")"]
+        for requested in send.requested {
+            out.append("  requested \(requested.value) \(requested.colourID)")
+        }
+        for selected in send.selected {
+            let coins = selected.coinCount == 1 ? "1 coin" : "\(selected.coinCount) coins"
+            out.append("  selected  \(selected.inputValue) \(selected.colourID) in \(coins) for target \(selected.target) (\(selected.algorithm))")
+        }
+        for change in send.change {
+            out.append("  change    \(change.change) \(change.colourID)")
+        }
+        if let fee = send.fee {
+            out.append("  fee       \(fee.feePaid) paid, \(fee.feeNeeded) needed")
+        }
+        return out
+    }
+}
