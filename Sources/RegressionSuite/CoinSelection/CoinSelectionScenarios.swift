@@ -49,7 +49,7 @@ struct CoinSelectionTPCScenario: Scenario {
                        ChangeInfo.tracepoint.probe, FeeInfo.tracepoint.probe]
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
-        try await withScenarioNode(context, check, name: name) { node in
+        try await withScenarioNode(context, check, name: name, configure: { $0.arguments.append(CoinSelectionFees.argument) }) { node in
             let rpc = node.rpc
             try await rpc.generateToAddress(1, address: try await rpc.getNewAddress())
             let recipient = try await rpc.getNewAddress()
@@ -71,6 +71,7 @@ struct CoinSelectionTPCScenario: Scenario {
             check.equal(payment.map(\.units), [amount.units], "one payment output of \(amount.units) units")
             check.equal(change.count, 1, "one change output")
             check.equal(transaction.inputs.count, 1, "the send spends the wallet's one coin")
+            let passTwoFee = CoinSelectionFees.noInputsFee(of: try paymentOutputs(of: transaction, paying: recipient))
 
             check.equal(events.requested.count, 1, "one coins_requested (\(events.summary))")
             check.equal(events.selected.count, 1, "one selected_coins")
@@ -82,14 +83,15 @@ struct CoinSelectionTPCScenario: Scenario {
             }
             if let selected = events.selected.first {
                 check.equal(selected.colourID, "TPC", "selected_coins colour is TPC")
-                check.equal(selected.target, amount.units, "selected_coins target is the amount sent: the first pass selects with no fee yet (nFeeRet 0)")
+                check.equal(selected.target, amount.units + passTwoFee,
+                            "selected_coins target is the amount sent plus the \(passTwoFee)-unit fee a transaction of the payment output alone needs (nFeeRet after the BnB pass)")
                 check.equal(selected.inputValue, inputTotal, "selected_coins input value is the total of the spent inputs (\(inputTotal) units)")
                 check.equal(Int(selected.coinCount), transaction.inputs.count, "selected_coins coin count is the number of inputs (\(transaction.inputs.count))")
                 check.equal(selected.algorithm, "knapsack", "one large coin is selected by knapsack after BnB found no exact match")
             }
             if let changeEvent = events.change.first {
                 check.equal(changeEvent.colourID, "TPC", "change_info colour is TPC")
-                checkChangeAddress(changeEvent, documented: inputTotal - amount.units, memory: memory, check)
+                checkChangeAddress(changeEvent, documented: inputTotal - amount.units - passTwoFee, memory: memory, check)
             }
             if let feeEvent = events.fees.first {
                 check.equal(feeEvent.feePaid, fee, "fee_info fee paid is the transaction's fee")
@@ -126,7 +128,7 @@ struct CoinSelectionTokenScenario: Scenario {
                        ChangeInfo.tracepoint.probe, FeeInfo.tracepoint.probe]
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
-        try await withScenarioNode(context, check, name: name) { node in
+        try await withScenarioNode(context, check, name: name, configure: { $0.arguments.append(CoinSelectionFees.argument) }) { node in
             let rpc = node.rpc
             let address = try await rpc.getNewAddress()
             let first = try await rpc.generateToAddress(1, address: address)
@@ -140,7 +142,6 @@ struct CoinSelectionTokenScenario: Scenario {
             let txid = try await rpc.sendTokens(to: recipient, count: count)
             let events = try await CoinSelectionEvents(recording)
             let memory = try ProcessMemory.of(pid: recording.pid)
-            check.fail("TEMP \(events.summary)")
 
             let transaction = try await TransactionFacts.wallet(txid, rpc: rpc)
             let spent = try await transaction.spentOutputs(rpc: rpc)
@@ -160,29 +161,22 @@ struct CoinSelectionTokenScenario: Scenario {
             // mapValue holds TPC (the fee, unknown yet: 0) besides the token when coins are requested.
             check.equal(events.requested.map(\.colourID), ["TPC", token.color], "coins_requested for TPC and the token, in colour order (\(events.summary))")
             check.equal(events.requested.map(\.value), [0, count], "coins_requested values: 0 TPC before the fee is known, \(count) tokens")
-            let tokenSelections = events.selected.filter { $0.colourID == token.color }
-            let tpcSelections = events.selected.filter { $0.colourID == "TPC" }
-            check.equal(tokenSelections.count + tpcSelections.count, events.selected.count, "selected_coins only for the token and TPC")
-            if let selected = tokenSelections.last {
-                check.equal(selected.target, count, "token selected_coins target is the token count")
-                check.equal(selected.inputValue, tokenIn, "token selected_coins input value is the spent token total (\(tokenIn))")
-                check.equal(Int(selected.coinCount), tokenInputs, "token selected_coins coin count is the number of token inputs")
-            } else {
-                check.fail("no selected_coins for the token")
+            // Pass 1: TPC for no fee yet (0: nothing to select), then BnB finds no
+            // exact token match and the pass ends without token inputs; the fee a
+            // transaction of only the payment output needs becomes nFeeRet.
+            // Pass 2 (knapsack): TPC for that fee, then the tokens.
+            let paymentOutputs = try paymentOutputs(of: transaction, paying: recipient)
+            let passTwoFee = CoinSelectionFees.noInputsFee(of: paymentOutputs)
+            check.equal(events.selected.map(SelectionRecord.init), [
+                SelectionRecord(colourID: "TPC", target: 0, inputValue: 0, coinCount: 0, algorithm: "knapsack"),
+                SelectionRecord(colourID: "TPC", target: passTwoFee, inputValue: tpcIn, coinCount: tpcInputs, algorithm: "knapsack"),
+                SelectionRecord(colourID: token.color, target: count, inputValue: tokenIn, coinCount: tokenInputs, algorithm: "knapsack"),
+            ], "selected_coins: TPC for no fee, then TPC for the \(passTwoFee)-unit fee of the payment output alone and \(count) tokens, with the spent inputs")
+            check.equal(events.change.map(\.colourID), [token.color, "TPC"], "change_info for the token change, then TPC")
+            check.equal(events.change.first?.change ?? 0, tokenIn - count, "token change_info equals the token change output (\(tokenIn - count))")
+            if let tpcChangeEvent = events.change.last, events.change.count == 2 {
+                checkChangeAddress(tpcChangeEvent, documented: tpcIn - passTwoFee, memory: memory, check)
             }
-            if let selected = tpcSelections.last {
-                check.equal(selected.inputValue, tpcIn, "TPC selected_coins input value is the spent TPC total (\(tpcIn) units)")
-                check.equal(Int(selected.coinCount), tpcInputs, "TPC selected_coins coin count is the number of TPC inputs")
-            } else {
-                check.fail("no selected_coins for TPC")
-            }
-            check.equal(events.selected.count, 3, "three selected_coins: TPC with no fee yet, then TPC for the fee estimate and the token")
-            let tokenChangeEvents = events.change.filter { $0.colourID == token.color }
-            check.equal(tokenChangeEvents.map(\.change), [tokenIn - count], "one token change_info, equal to the token change output (\(tokenIn - count))")
-            let tpcChangeEvents = events.change.filter { $0.colourID == "TPC" }
-            check.equal(tpcChangeEvents.count, 1, "one TPC change_info")
-            let tpcChangeOutput = tpcChange.first?.units ?? 0
-            for event in tpcChangeEvents { checkChangeAddress(event, documented: tpcIn - tpcChangeOutput, memory: memory, check) }
             check.equal(events.fees.count, 1, "one fee_info")
             if let feeEvent = events.fees.first {
                 check.equal(feeEvent.feePaid, fee, "fee_info fee paid is the transaction's TPC fee")
@@ -190,4 +184,54 @@ struct CoinSelectionTokenScenario: Scenario {
             }
         }
     }
+}
+
+/// One `selected_coins` event's fields, comparable as a whole.
+struct SelectionRecord: Sendable, Equatable, CustomStringConvertible {
+    var colourID: String
+    var target: Int64
+    var inputValue: Int64
+    var coinCount: Int
+    var algorithm: String
+
+    init(colourID: String, target: Int64, inputValue: Int64, coinCount: Int, algorithm: String) {
+        (self.colourID, self.target, self.inputValue, self.coinCount, self.algorithm) = (colourID, target, inputValue, coinCount, algorithm)
+    }
+
+    init(_ event: SelectedCoins) {
+        self.init(colourID: event.colourID, target: event.target, inputValue: event.inputValue,
+                  coinCount: Int(event.coinCount), algorithm: event.algorithm)
+    }
+
+    var description: String { "\(colourID.prefix(8)) target \(target) in \(inputValue) ×\(coinCount) \(algorithm)" }
+}
+
+/// The fees `CWallet::CreateTransaction` computes between its passes, from
+/// the wallet's fee rate: the scenarios' nodes run with `-fallbackfee`
+/// ``feeRatePerKilobyte`` (tapyrusd's default) and no fee estimates, so
+/// `GetMinimumFee` is that rate times the size.
+enum CoinSelectionFees {
+    /// Tapyrus units per 1,000 bytes (`-fallbackfee=0.0002`).
+    static let feeRatePerKilobyte: Int64 = 20_000
+    /// The node argument that fixes it.
+    static let argument = "-fallbackfee=0.0002"
+
+    /// The fee needed for a transaction holding only `outputs`: 10 bytes of
+    /// features, counts and lock time, and each output serialised.
+    /// `CreateTransaction` computes it when a pass selected no inputs (BnB
+    /// found no exact match) and carries it into the next pass as `nFeeRet`.
+    static func noInputsFee(of outputs: [Transaction.Output]) -> Int64 {
+        let size = 10 + outputs.reduce(0) { $0 + 8 + compactSizeLength($1.script.count) + $1.script.count }
+        return feeRatePerKilobyte * Int64(size) / 1000
+    }
+
+    private static func compactSizeLength(_ count: Int) -> Int {
+        count < 0xfd ? 1 : count <= 0xffff ? 3 : 5
+    }
+}
+
+/// The outputs of `transaction` that pay `recipient`, serialised as the wallet made them.
+func paymentOutputs(of transaction: TransactionFacts, paying recipient: String) throws -> [Transaction.Output] {
+    let parsed = try Transaction(hex: transaction.hex)
+    return zip(transaction.outputs, parsed.outputs).filter { $0.0.addresses == [recipient] }.map(\.1)
 }

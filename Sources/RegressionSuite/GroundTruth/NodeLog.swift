@@ -1,4 +1,5 @@
 import Foundation
+import TapyrusEncoding
 import NodeControl
 
 /// What a node's own `debug.log` says: ground truth for values no RPC
@@ -71,8 +72,7 @@ struct NodeLog: Sendable {
         var parts: [String: Double] = [:]
         var pending: [Double]?
         var batchStart: Int64?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let (time, message) = Self.split(line)
+        for (time, message) in Self.entries(text) {
             if let value = Self.milliseconds(after: "- Sanity checks: ", in: message) {
                 parts = ["sanity": value]
                 pending = nil
@@ -108,13 +108,24 @@ struct NodeLog: Sendable {
         connectedBlocks.last { $0.hash == hash }
     }
 
-    /// Splits `2026-12-01T22:13:28.123456Z message` into its time (µs since
-    /// the epoch, nil without `-logtimemicros`) and the message.
-    private static func split(_ line: Substring) -> (Int64?, Substring) {
-        guard let space = line.firstIndex(of: " ") else { return (nil, line) }
-        let stamp = line[..<space]
-        let message = line[line.index(after: space)...].drop { $0 == " " }
-        return (microseconds(stamp), message)
+    /// The log's entries: `2026-12-01T22:13:28.123456Z message` split into
+    /// its time (µs since the epoch) and its message. A line without a time
+    /// continues the entry before it (`UpdateTip` prints the xfield with a
+    /// line break, so its `tx=… cache=…` part stands on a line of its own).
+    static func entries(_ text: String) -> [(time: Int64?, message: Substring)] {
+        var entries: [(time: Int64?, message: Substring)] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            let space = line.firstIndex(of: " ")
+            let time = space.flatMap { microseconds(line[..<$0]) }
+            if let time, let space {
+                entries.append((time, line[line.index(after: space)...].drop { $0 == " " }))
+            } else if let last = entries.popLast() {
+                entries.append((last.time, Substring(last.message + " " + line)))
+            } else {
+                entries.append((nil, line))
+            }
+        }
+        return entries
     }
 
     /// Parses an ISO 8601 UTC time with six decimals into µs since the epoch.

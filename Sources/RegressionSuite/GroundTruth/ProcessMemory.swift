@@ -1,4 +1,5 @@
 import Foundation
+import TapyrusEncoding
 
 /// The memory mappings of a running process, from `/proc/PID/maps`: ground
 /// truth that a value a tracepoint passes is an address in the process

@@ -1,4 +1,5 @@
 import Foundation
+import TapyrusEncoding
 import NodeControl
 
 /// What a node's RPC says a P2P message it sends must hold: the ground truth

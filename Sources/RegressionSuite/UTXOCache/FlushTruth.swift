@@ -1,4 +1,5 @@
 import Foundation
+import TapyrusEncoding
 import NodeControl
 import TraceHarness
 

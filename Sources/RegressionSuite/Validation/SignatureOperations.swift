@@ -1,4 +1,5 @@
 import Foundation
+import TapyrusEncoding
 import NodeControl
 
 /// Counts a block's signature operations the way tapyrusd's `ConnectBlock`
