@@ -27,7 +27,8 @@ struct NodeLog: Sendable {
     struct ConnectedBlock: Sendable, Equatable {
         var hash: String
         var height: Int
-        /// The four parts in microseconds, each rounded to 10 µs by the log.
+        /// The four parts in microseconds, each rounded to 10 µs by the log
+        /// (empty without `-debug=bench`).
         var partsMicroseconds: [Double]
         /// `UpdateTip`'s `cache=…MiB`: the coins cache's memory after the block.
         var cacheMebibytes: Double
@@ -86,8 +87,8 @@ struct NodeLog: Sendable {
                     pending = [sanity, forks, verify, value].map { $0 * 1000 }
                 }
                 parts = [:]
-            } else if message.hasPrefix("UpdateTip: new best="), let parts = pending, let time {
-                if let block = Self.updateTip(message, parts: parts, time: time) { connectedBlocks.append(block) }
+            } else if message.hasPrefix("UpdateTip: new best="), let time {
+                if let block = Self.updateTip(message, parts: pending ?? [], time: time) { connectedBlocks.append(block) }
                 pending = nil
             } else if message.hasPrefix("Writing final batch of ") {
                 batchStart = time

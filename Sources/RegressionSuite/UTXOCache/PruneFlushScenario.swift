@@ -55,7 +55,7 @@ struct UTXOCachePruneFlushScenario: Scenario {
             // On the command line: tapyrusd reads these before it selects the
             // config file's [dev] section (SelectConfigNetwork runs in
             // AppInitMain), so there they would be ignored.
-            options.arguments += ["-prune=1", "-datacarriersize=10000", "-datacarriermultiple=1"]
+            options.arguments += ["-prune=1", "-datacarriersize=10000", "-datacarriermultiple=1", "-debug=coindb", "-logtimemicros=1"]
         }) { node in
             let rpc = node.rpc
             let info = try await rpc.getBlockchainInfo()
@@ -109,7 +109,7 @@ struct UTXOCachePruneFlushScenario: Scenario {
 
             // Prune everything up to tip − 288: all of file 0.
             let requested = chainHeight - Self.minBlocksToKeep
-            let pruned = try await rpc.pruneBlockchain(height: requested)
+            let (pruned, pruneWall) = try await timed { try await rpc.pruneBlockchain(height: requested) }
             let flushes = try await recording.wait(for: 1, UTXOCacheFlush.self)
             check.equal(pruned, requested, "pruneblockchain prunes up to height \(requested)")
             let after = try await rpc.getBlockchainInfo()
@@ -125,14 +125,12 @@ struct UTXOCachePruneFlushScenario: Scenario {
 
             // Nothing more to prune: file 1 is the newest file, so no further flush.
             try await rpc.pruneBlockchain(height: requested)
-            try await Task.sleep(for: .milliseconds(200))
             check.equal(try await recording.events(UTXOCacheFlush.self).count, 1,
                         "exactly one flush: a second pruneblockchain finds nothing to prune and does not flush")
 
             // gettxoutsetinfo flushes fully (ALWAYS) and counts what is on disk.
-            let setInfo = try await rpc.getTxOutSetInfo()
+            let (setInfo, setInfoWall) = try await timed { try await rpc.getTxOutSetInfo() }
             let all = try await recording.wait(for: 2, UTXOCacheFlush.self)
-            try await Task.sleep(for: .milliseconds(100))
             check.equal(try await recording.events(UTXOCacheFlush.self).count, 2, "exactly two flushes: prune, then gettxoutsetinfo")
 
             let prune = flushes.first
@@ -140,8 +138,15 @@ struct UTXOCachePruneFlushScenario: Scenario {
             check.equal(flushes.map(\.forPrune), [true], "the pruning flush has for_prune true")
             check.equal(flushes.map(\.coins), [UInt64(setInfo.txouts + filler.spentCoinbases)],
                         "coins before the pruning flush: gettxoutsetinfo's txouts (\(setInfo.txouts)) plus the \(filler.spentCoinbases) spent coinbase entry")
-            check.that(flushes.allSatisfy { $0.memoryBytes > 0 && $0.durationMicroseconds >= 0 }, "the pruning flush reports positive memory and a duration",
-                       detail: "\(flushes.map { ($0.memoryBytes, $0.durationMicroseconds) })")
+            // Memory and duration against debug.log: nothing touched the cache since the last block's UpdateTip.
+            let log = try NodeLog.read(node)
+            if let prune {
+                FlushTruth.checkMemory(prune, loggedAfter: log.connectedBlocks.last, "the pruning flush", check)
+            }
+            let writes = FlushTruth.writes(for: all, in: log, check)
+            for (index, (label, wall)) in [("the pruning flush", pruneWall), ("gettxoutsetinfo's flush", setInfoWall)].enumerated() where index < all.count {
+                FlushTruth.checkDuration(all[index], write: writes[index], wallMicroseconds: wall.microseconds, label, check)
+            }
 
             let always = all.dropFirst()
             check.equal(always.map(\.mode), [.always], "gettxoutsetinfo then flushes with mode ALWAYS")

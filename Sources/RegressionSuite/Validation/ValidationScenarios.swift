@@ -61,7 +61,7 @@ struct BlockConnectedScenario: Scenario {
                 let sigops = try await SignatureOperations.cost(ofBlock: mined.hash, rpc: rpc, outputs: outputs)
                 check.equal(event.sigops, Int64(sigops), "sigops cost of \(label) equals the legacy and P2SH counts of its transactions (\(sigops))")
 
-                guard let logged = log.lastConnection(of: mined.hash) else {
+                guard let logged = log.lastConnection(of: mined.hash), logged.partsMicroseconds.count == 4 else {
                     check.fail("debug.log (-debug=bench) has no ConnectBlock parts followed by UpdateTip for \(label) \(mined.hash)")
                     continue
                 }
