@@ -11,10 +11,14 @@ import TraceHarness
        .enabled(if: ScenarioContext.unavailableReason == nil && MonitorTmux.isAvailable && CLI.path != nil,
                 "\(ScenarioContext.unavailableReason ?? "tmux or the tapyrus-trace executable is missing")"))
 struct MempoolMonitorFunctionalTests {
-    /// The totals row of `kind`: count, fees, bytes and the reasons text.
-    static func totals(_ kind: String, in screen: String) -> (count: Int, fees: Int64, bytes: Int64, reasons: String)? {
+    /// The totals row of `kind` of node `pid` (nil: the only node's; `all`
+    /// the sum's): count, fees, bytes and the reasons text.
+    static func totals(_ kind: String, of pid: String? = nil, in screen: String) -> (count: Int, fees: Int64, bytes: Int64, reasons: String)? {
         for line in screen.split(separator: "\n") {
-            let tokens = line.split(separator: " ")
+            var tokens = line.split(separator: " ")
+            guard tokens.count >= 5, pid.map({ tokens[0] == $0 }) ?? (Int32(tokens[0]) != nil) else { continue }
+            tokens.removeFirst()
+            if tokens.first == "exited" { tokens.removeFirst() }
             guard tokens.count >= 4, tokens[0] == kind, let count = Int(tokens[1]) else { continue }
             return (count, Int64(tokens[2]) ?? -1, Int64(tokens[3]) ?? -1, tokens.dropFirst(4).joined(separator: " "))
         }

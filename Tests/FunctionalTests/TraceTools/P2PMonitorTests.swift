@@ -30,6 +30,7 @@ struct P2PMonitorFunctionalTests {
             }
             let row = try #require(MonitorPeerRow.rows(in: screen).first { $0.id == Int64(ours.id) })
             #expect(row.selected, "the only peer is selected")
+            #expect(row.pid == pid && !row.exited, "the row names the traced node")
             #expect(row.inboundBytes == sentBytes, "inbound bytes are the payload bytes we sent")
             #expect(row.address == ours.addr)
             #expect(row.connectionType.hasPrefix("In-"))
