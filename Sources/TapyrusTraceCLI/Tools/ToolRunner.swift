@@ -9,7 +9,7 @@ struct ToolTargetOptions: ParsableArguments {
     @Option(help: "Trace only this tapyrusd process (its binary is found through /proc/PID/exe).")
     var pid: Int32?
 
-    @Option(help: ArgumentHelp("Trace every process running this tapyrusd binary (default: $TAPYRUSD, else tapyrusd on PATH).", valueName: "path"))
+    @Option(help: ArgumentHelp("Trace every process running this tapyrusd binary, each line naming its process by pid (default: $TAPYRUSD, else tapyrusd on PATH).", valueName: "path"))
     var tapyrusd: String?
 
     @Flag(help: "Print JSON Lines instead of text.")
