@@ -20,16 +20,9 @@ struct TwoNodeMonitorTests {
             defer { tmux.kill() }
             try await tmux.waitFor("the monitor to attach") { $0.contains("waiting for P2P messages") }
 
-            try await nodes.network.connect(0, to: 1)
-            let rawA = try await nodes.a.connectRawPeer()
-            for nonce: UInt64 in 1...2 { _ = try await rawA.ping(nonce: nonce) }
-            let rawB = try await nodes.b.connectRawPeer()
-            for nonce: UInt64 in 1...3 { _ = try await rawB.ping(nonce: nonce) }
-            let table = try await PeerTable([(pidA, nodes.a), (pidB, nodes.b)])
-            let rawOnA = try #require(table.peers[pidA]?.values.first { $0.inbound })
-            let linkOnA = try #require(table.peers[pidA]?.values.first { !$0.inbound })
-            let linkOnB = try #require(table.peers[pidB]?.values.first { $0.inbound && $0.addr == linkOnA.addrbind })
-            let rawOnB = try #require(table.peers[pidB]?.values.first { $0.inbound && $0.id != linkOnB.id })
+            let wired = try await nodes.wire(pings: (2, 3))
+            let (rawA, rawB, table) = (wired.rawA, wired.rawB, wired.table)
+            let (linkOnB, rawOnA, rawOnB) = (wired.linkOnB, wired.rawOnA, wired.rawOnB)
             var truthA = await RawPeerTruth.before(rawA), truthB = await RawPeerTruth.before(rawB)
 
             let screen = try await tmux.waitFor("four rows, each raw peer's with all its messages") { screen in

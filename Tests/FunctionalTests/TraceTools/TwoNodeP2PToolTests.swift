@@ -20,19 +20,11 @@ struct TwoNodeP2PToolTests {
 
             // a connects out to b: the first peer, id 0, of each. Then a raw
             // peer of each, pinging a twice and b three times.
-            try await nodes.network.connect(0, to: 1)
-            let rawA = try await nodes.a.connectRawPeer()
-            for nonce: UInt64 in 1...2 { _ = try await rawA.ping(nonce: nonce) }
-            let rawB = try await nodes.b.connectRawPeer()
-            for nonce: UInt64 in 1...3 { _ = try await rawB.ping(nonce: nonce) }
-
-            let table = try await PeerTable([(pidA, nodes.a), (pidB, nodes.b)])
-            let linkOnA = try #require(table.peers[pidA]?.values.first { !$0.inbound })
-            let linkOnB = try #require(table.peers[pidB]?.values.first { $0.inbound && $0.addr == linkOnA.addrbind })
+            let wired = try await nodes.wire(pings: (2, 3))
+            let (rawA, rawB, table) = (wired.rawA, wired.rawB, wired.table)
+            let (linkOnA, linkOnB, rawOnA, rawOnB) = (wired.linkOnA, wired.linkOnB, wired.rawOnA, wired.rawOnB)
             #expect(linkOnA.id == 0 && linkOnB.id == 0, "each node's peer 0 is the other node")
             #expect(linkOnA.addr == nodes.b.p2pAddress)
-            let rawOnA = try #require(table.peers[pidA]?.values.first { $0.inbound })
-            let rawOnB = try #require(table.peers[pidB]?.values.first { $0.inbound && $0.id != linkOnB.id })
             #expect(table.peers[pidA]?.count == 2 && table.peers[pidB]?.count == 2)
 
             var truthA = await RawPeerTruth.before(rawA), truthB = await RawPeerTruth.before(rawB)

@@ -38,6 +38,41 @@ struct TwoNodes: Sendable {
     }
 }
 
+/// The two nodes wired as the P2P tests want them: `a` connected out to `b`
+/// (each one's peer 0 the other), then a raw peer of each, pinging `a` and
+/// `b` a different number of times; with both nodes' `getpeerinfo` after.
+struct WiredNodes {
+    let pids: (a: Int32, b: Int32)
+    let rawA: RawPeer, rawB: RawPeer
+    let table: PeerTable
+    /// `a`'s peer `b` and `b`'s peer `a`, by `getpeerinfo` (the link's two ends meet at `a`'s bind address).
+    let linkOnA: PeerInfo, linkOnB: PeerInfo
+    /// Each node's raw peer, by `getpeerinfo`.
+    let rawOnA: PeerInfo, rawOnB: PeerInfo
+
+    /// The raw peers' ids, as the events carry them.
+    var rawIDs: (a: Int64, b: Int64) { (Int64(rawOnA.id), Int64(rawOnB.id)) }
+}
+
+extension TwoNodes {
+    /// Connects `a` to `b`, then a raw peer to each, pinging them `pings.a` and `pings.b` times.
+    func wire(pings: (a: UInt64, b: UInt64)) async throws -> WiredNodes {
+        let (pidA, pidB) = try await pids()
+        try await network.connect(0, to: 1)
+        let rawA = try await a.connectRawPeer()
+        for nonce in 1...pings.a { _ = try await rawA.ping(nonce: nonce) }
+        let rawB = try await b.connectRawPeer()
+        for nonce in 1...pings.b { _ = try await rawB.ping(nonce: nonce) }
+        let table = try await PeerTable([(pidA, a), (pidB, b)])
+        let linkOnA = try #require(table.peers[pidA]?.values.first { !$0.inbound })
+        let linkOnB = try #require(table.peers[pidB]?.values.first { $0.inbound && $0.addr == linkOnA.addrbind })
+        let rawOnA = try #require(table.peers[pidA]?.values.first { $0.inbound })
+        let rawOnB = try #require(table.peers[pidB]?.values.first { $0.inbound && $0.id != linkOnB.id })
+        return WiredNodes(pids: (pidA, pidB), rawA: rawA, rawB: rawB, table: table,
+                          linkOnA: linkOnA, linkOnB: linkOnB, rawOnA: rawOnA, rawOnB: rawOnB)
+    }
+}
+
 /// Starts two nodes of a private tapyrusd (with `arguments` each), connects
 /// `a` out to `b` when `connect` (then each has a peer 0: the other), runs
 /// `body`, and finishes both whatever happens (their datadirs kept if it threw).
