@@ -175,6 +175,8 @@ public struct ConnectBlockBenchmarks: TraceTool {
         if let known = indexByPID[event.pid] {
             index = known
         } else {
+            // Once done, the events still drained only finish the benchmarks begun.
+            guard finishedReason == nil else { return [] }
             index = benchmarks.count
             indexByPID[event.pid] = index
             benchmarks.append(ConnectBlockBenchmark(pid: event.pid, startHeight: startHeight, endHeight: endHeight,

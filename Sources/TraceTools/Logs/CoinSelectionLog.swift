@@ -24,7 +24,7 @@ public struct CoinSelectionLog: TraceTool {
     }
 
     /// A wallet thread of a process.
-    private struct Thread: Hashable {
+    private struct WalletThread: Hashable {
         var pid: Int32
         var tid: Int32
     }
@@ -35,12 +35,12 @@ public struct CoinSelectionLog: TraceTool {
     public var pidColumn: Bool
     public let probes = [CoinsRequested.tracepoint.probe, SelectedCoins.tracepoint.probe,
                          ChangeInfo.tracepoint.probe, FeeInfo.tracepoint.probe]
-    private var open: [Thread: Send] = [:]
+    private var open: [WalletThread: Send] = [:]
     /// Sends begun per process, by pid.
     public private(set) var sendsByPID: [Int32: Int] = [:]
     /// Sends begun over all processes (the order of unfinished blocks).
     private var begun = 0
-    private var order: [Thread: Int] = [:]
+    private var order: [WalletThread: Int] = [:]
 
     public init(json: Bool = false, pidColumn: Bool = false) {
         self.json = json
@@ -49,7 +49,7 @@ public struct CoinSelectionLog: TraceTool {
 
     public mutating func consume(_ event: TraceEvent) -> [String] {
         guard probes.contains(event.probe) else { return [] }
-        let thread = Thread(pid: event.pid, tid: event.tid)
+        let thread = WalletThread(pid: event.pid, tid: event.tid)
         var send = open[thread] ?? {
             sendsByPID[event.pid, default: 0] += 1
             begun += 1

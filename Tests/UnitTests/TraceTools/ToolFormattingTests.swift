@@ -263,6 +263,9 @@ struct ConnectBlockPerProcessTests {
         #expect(Array(histogram800) == ["800     [2, 4)                 3 |" + String(repeating: "@", count: 52) + "|"],
                 "process 800's histogram holds its own three blocks of 3 ms only")
         #expect(bench.benchmarks.map(\.pid) == [700, 800])
+        #expect(bench.consume(ToolEvents.block(height: 1, microseconds: 1, at: 2_200_000_000, pid: 900)).isEmpty,
+                "once done, a process beginning the range is not benchmarked")
+        #expect(bench.benchmarks.map(\.pid) == [700, 800])
         #expect(bench.benchmark(of: 800).blocks.map { $0.hash.hex } == (1...3).map { Self.hash($0, salt: 100) })
         #expect(bench.benchmark(of: 700).blocks.map { $0.hash.hex } == (1...3).map { Self.hash($0, salt: 0) })
         #expect(bench.finish().isEmpty)
