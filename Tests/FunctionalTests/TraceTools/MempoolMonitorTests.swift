@@ -108,12 +108,13 @@ struct MempoolMonitorFunctionalTests {
             let rpc = node.rpc
             let address = try await rpc.getNewAddress()
             try await rpc.generateToAddress(3, address: address)
-            let monitor = try await ToolProcess(["mempool-monitor", "--pid", "\(pid)", "--json", "--duration", "4"])
+            let monitor = try await ToolProcess(["mempool-monitor", "--pid", "\(pid)", "--json"])
             let txid = try await rpc.sendToAddress(try await rpc.getNewAddress(), amount: .tpc(1))
             let entry = try await rpc.getMempoolEntry(txid)
             let fee = try #require(entry.fees).base.units
             try await rpc.generateToAddress(1, address: address)
-            let result = try await monitor.finish()
+            // Both events fired before the RPCs returned; the stop drains them.
+            let result = try await monitor.interrupt()
             let printed = result.standardOutput, summary = result.standardError
             #expect(result.status == 0)
             MonitorSamples.save("mempool-monitor-json", printed + summary)
