@@ -12,7 +12,7 @@ enum ConnectBlockStore {
         try BaselineStore(path: path)
     }
 
-    /// Records a `connectblock` run of blocks connected by some traced tapyrusd.
+    /// Records a `connectblock` run: the blocks one traced tapyrusd process connected.
     static func save(
         _ benchmark: ConnectBlockBenchmark, target: ToolTarget, into store: BaselineStore,
         chainName: String, label: String?
@@ -24,7 +24,8 @@ enum ConnectBlockStore {
         )
         return try await save(
             benchmark, build: try await BuildIdentity.of(binary: target.binary), label: label, chain: chain, into: store,
-            parameters: ["binary": target.binary, "pid": target.pid.map { "\($0)" } ?? "all"],
+            parameters: ["binary": target.binary, "pid": benchmark.blocks.isEmpty && target.pid == nil ? "none" : "\(benchmark.pid)",
+                         "traced": target.pid == nil ? "every process of the binary" : "process \(benchmark.pid)"],
             wallSeconds: Double(benchmark.tookMilliseconds) / 1000, notes: "tapyrus-trace connectblock"
         )
     }
@@ -50,7 +51,7 @@ enum ConnectBlockStore {
         }
         if !measurements.isEmpty { try await store.appendBlocks(run: run, measurements) }
         let missing = benchmark.missingHeights
-        if benchmark.finishedReason != nil && !measurements.isEmpty && missing.isEmpty {
+        if benchmark.isComplete && !measurements.isEmpty && missing.isEmpty {
             try await store.completeRun(run, wallSeconds: wallSeconds)
             return (run, true)
         }

@@ -201,12 +201,13 @@ struct ConnectBlockBenchCommand: AsyncParsableCommand {
     /// One run: the node reindexes the chain while the benchmark tool consumes its events.
     private func measure(chain: CachedBenchChain, binaries: TapyrusBinaries, settings: ReindexSettings,
                          end: Int32) async throws -> (tool: ConnectBlockBenchmark, wallSeconds: Double) {
-        let printer = ToolPrinter(ConnectBlockBenchmark(startHeight: from, endHeight: end, thresholdMilliseconds: thresholdMilliseconds, json: json))
+        let printer = ToolPrinter(ConnectBlockBenchmarks(startHeight: from, endHeight: end, thresholdMilliseconds: thresholdMilliseconds, json: json))
         _ = printer.header()
         let reindex = ChainReindex(chain: chain, binaries: binaries, settings: settings, probes: [BlockConnected.tracepoint.probe])
+        // The reindex passes on the measured node's events only: one benchmark.
         let outcome = try await reindex.run(onEvent: { event in _ = printer.consume(event) },
                                             tickEvery: .seconds(1), onTick: { _ = printer.tick() })
-        let tool = printer.finish()
+        let tool = printer.finish().benchmark(of: outcome.pid)
         if !json { _ = Output.line("Reindex wall time \(String(format: "%.2f", outcome.wallSeconds)) s (fresh datadir to tip, block file copy included).") }
         Output.flush()
         if let capture = outcome.capture, capture.probes.contains(where: { $0.lost > 0 }) {

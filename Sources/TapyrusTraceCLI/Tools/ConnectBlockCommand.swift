@@ -10,10 +10,13 @@ struct ConnectBlockCommand: AsyncParsableCommand {
         discussion: """
             The seed's connectblock_benchmark.bt. Attach, then start tapyrusd \
             -reindex elsewhere (with --tapyrusd, or by default, every process of \
-            the binary is traced, including ones started later). Prints a \
-            progress line each second, every block in range that took at least \
-            the threshold, and when the end height is connected (or on Ctrl-C) \
-            the total time and a histogram of durations in ms.
+            the binary is traced, including ones started later, each with a \
+            benchmark of its own and its pid on every line). Prints a progress \
+            line each second, every block in range that took at least the \
+            threshold, and when the end height is connected (or the process \
+            exits, or on Ctrl-C) the total time and a histogram of durations in \
+            ms. Ends once every process that began the range connected its end \
+            height or exited. --store stores one run per process.
             """
     )
 
@@ -46,11 +49,17 @@ struct ConnectBlockCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try store.map(ConnectBlockStore.open)
-        let benchmark = ConnectBlockBenchmark(startHeight: startHeight, endHeight: endHeight,
-                                              thresholdMilliseconds: thresholdMilliseconds, json: target.json)
-        let (finished, traced) = try await ToolRunner.run(benchmark, options: target)
+        let benchmarks = ConnectBlockBenchmarks(startHeight: startHeight, endHeight: endHeight, thresholdMilliseconds: thresholdMilliseconds,
+                                                json: target.json, pidColumn: target.tracesEveryProcess)
+        let (finished, traced) = try await ToolRunner.run(benchmarks, options: target)
         guard let database, let store else { return }
-        let saved = try await ConnectBlockStore.save(finished, target: traced, into: database, chainName: chain, label: label)
-        Output.note("stored as run \(saved.run) in \(store)" + (saved.complete ? "" : " (incomplete: not every height was connected)"))
+        // One run per process; a capture in which no process connected a
+        // block in range is stored as one failed run.
+        let runs = finished.benchmarks.isEmpty ? [finished.benchmark(of: traced.pid ?? 0)] : finished.benchmarks
+        for benchmark in runs {
+            let saved = try await ConnectBlockStore.save(benchmark, target: traced, into: database, chainName: chain, label: label)
+            let process = finished.benchmarks.isEmpty ? "" : "process \(benchmark.pid): "
+            Output.note("\(process)stored as run \(saved.run) in \(store)" + (saved.complete ? "" : " (incomplete: not every height was connected)"))
+        }
     }
 }

@@ -13,6 +13,6 @@ struct FlushLogCommand: AsyncParsableCommand {
     @OptionGroup var target: ToolTargetOptions
 
     func run() async throws {
-        try await ToolRunner.run(UTXOCacheFlushLog(json: target.json), options: target)
+        try await ToolRunner.run(UTXOCacheFlushLog(json: target.json, pidColumn: target.tracesEveryProcess), options: target)
     }
 }

@@ -11,9 +11,10 @@ struct MempoolMonitorCommand: AsyncParsableCommand {
         abstract: "A live view of mempool transactions added, removed, replaced and rejected, with totals.",
         discussion: """
             Shows counts, fees and sizes summed per kind of event, removal and \
-            rejection reasons, and the most recent events, refreshing in place; \
-            q, ESC or Ctrl-C quits. With --json it prints one JSON line per \
-            event instead.
+            rejection reasons, per node (process, by pid) and over all, and \
+            the most recent events with their node, refreshing in place; q, \
+            ESC or Ctrl-C quits. With --json it prints one JSON line per event \
+            instead.
             """
     )
 
@@ -36,6 +37,8 @@ struct MempoolMonitorCommand: AsyncParsableCommand {
         let where_ = target.description
         let summary = try await runInteractiveMonitor(terminal: terminal, tracer: tracer, target: target, record: { event in
             activity.withLock { _ = $0.record(event) }
+        }, exited: { pid in
+            activity.withLock { $0.processExited(pid) }
         }, handle: { key in
             [.quit, .escape, .interrupt].contains(key)
         }, render: { width, height in
@@ -43,11 +46,6 @@ struct MempoolMonitorCommand: AsyncParsableCommand {
             return snapshot.render(width: width, height: height, status: "\(tracer.statistics().lost) lost · \(where_)")
         })
         Output.summary(summary)
-        activity.withLock { state in
-            for kind in MempoolActivity.Kind.allCases {
-                let totals = state.totals(kind)
-                Output.note("  \(kind.rawValue): \(totals.count) transactions, fees \(totals.fees), \(totals.bytes) bytes")
-            }
-        }
+        for line in activity.withLock({ $0.summaryLines }) { Output.note(line) }
     }
 }

@@ -154,17 +154,25 @@ func runMonitorJSONLines(tracer: Tracer, target: ToolTarget, duration: Double?, 
 /// (see ``MonitorLoop``), until a key, a signal, the terminal going away or
 /// the traced process exiting ends it. Returns the capture's summary, after
 /// the terminal is restored.
+///
+/// Traced by binary path, each process seen in an event is watched: before a
+/// frame is drawn, `exited` is told of those that exited since the last.
 func runInteractiveMonitor(
     terminal: MonitorTerminal, tracer: Tracer, target: ToolTarget,
-    record: @escaping @Sendable (TraceEvent) -> Void,
+    record: @escaping @Sendable (TraceEvent) -> Void, exited: @escaping (Int32) -> Void,
     handle: @escaping (MonitorKey) -> Bool, render: @escaping (_ width: Int, _ height: Int) -> ScreenFrame
 ) async throws -> CaptureSummary {
     // Only the loop stops this session, once it is done with the terminal and
     // `render` (which reads the tracer's counters): the tracer is closed after.
     let session = CaptureSession(tracer: tracer)
     try terminal.enter()
-    let loop = MonitorLoop(terminal: terminal, pid: target.pid, handle: handle, render: render)
+    let watch = target.pid == nil ? ProcessWatch() : nil
+    let loop = MonitorLoop(terminal: terminal, pid: target.pid, handle: handle) { width, height in
+        for pid in watch?.exited() ?? [] { exited(pid) }
+        return render(width, height)
+    }
     async let summary = session.run { event in
+        watch?.observe(event.pid)
         record(event)
         return .keepGoing
     }

@@ -13,6 +13,6 @@ struct P2PLogCommand: AsyncParsableCommand {
     @OptionGroup var target: ToolTargetOptions
 
     func run() async throws {
-        try await ToolRunner.run(P2PTrafficLog(json: target.json), options: target)
+        try await ToolRunner.run(P2PTrafficLog(json: target.json, pidColumn: target.tracesEveryProcess), options: target)
     }
 }

@@ -4,16 +4,18 @@ import Synchronization
 import TraceHarness
 import TraceTools
 
-/// `tapyrus-trace p2p-monitor`: a live screen of a node's peers and their messages.
+/// `tapyrus-trace p2p-monitor`: a live screen of the traced nodes' peers and their messages.
 struct P2PMonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "p2p-monitor",
         abstract: "A live screen of tapyrusd's peers: messages and bytes each way, connection type and address.",
         discussion: """
-            Navigate with UP/DOWN or J/K, open a peer's recent messages with \
-            ENTER or SPACE (ours on the left, the peer's on the right), go \
-            back and quit with q or ESC. Needs a terminal of at least 60x10; \
-            with --json it prints one JSON line per message instead.
+            One row per node (process, by pid) and peer; a node that exits is \
+            marked so. Navigate with UP/DOWN or J/K, open that node's recent \
+            messages with that peer with ENTER or SPACE (ours on the left, the \
+            peer's on the right), go back and quit with q or ESC. Needs a \
+            terminal of at least 60x10; with --json it prints one JSON line \
+            per message instead.
             """
     )
 
@@ -35,6 +37,8 @@ struct P2PMonitorCommand: AsyncParsableCommand {
         let where_ = target.description
         let summary = try await runInteractiveMonitor(terminal: terminal, tracer: tracer, target: target, record: { event in
             traffic.withLock { _ = $0.record(event) }
+        }, exited: { pid in
+            traffic.withLock { $0.processExited(pid) }
         }, handle: { key in
             let peers = traffic.withLock { $0.peers }
             return screen.handle(key, peers: peers) == .quit

@@ -17,6 +17,6 @@ struct RawP2PCommand: AsyncParsableCommand {
     @OptionGroup var target: ToolTargetOptions
 
     func run() async throws {
-        try await ToolRunner.run(RawP2PLog(json: target.json), options: target)
+        try await ToolRunner.run(RawP2PLog(json: target.json, pidColumn: target.tracesEveryProcess), options: target)
     }
 }

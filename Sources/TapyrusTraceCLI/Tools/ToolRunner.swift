@@ -9,7 +9,7 @@ struct ToolTargetOptions: ParsableArguments {
     @Option(help: "Trace only this tapyrusd process (its binary is found through /proc/PID/exe).")
     var pid: Int32?
 
-    @Option(help: ArgumentHelp("Trace every process running this tapyrusd binary (default: $TAPYRUSD, else tapyrusd on PATH).", valueName: "path"))
+    @Option(help: ArgumentHelp("Trace every process running this tapyrusd binary, each line naming its process by pid (default: $TAPYRUSD, else tapyrusd on PATH).", valueName: "path"))
     var tapyrusd: String?
 
     @Flag(help: "Print JSON Lines instead of text.")
@@ -17,6 +17,10 @@ struct ToolTargetOptions: ParsableArguments {
 
     @Option(help: "Stop after this many seconds.")
     var duration: Double?
+
+    /// Whether every process of a binary is traced (no `--pid`): the tools'
+    /// text lines then start with a PID column.
+    var tracesEveryProcess: Bool { pid == nil }
 
     func validate() throws {
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
@@ -27,12 +31,15 @@ struct ToolTargetOptions: ParsableArguments {
 /// each event and each tick, and its closing lines, on standard output.
 ///
 /// The capture's task feeds events and its ticker ticks, so the tool sits
-/// behind a lock.
+/// behind a lock. With a ``ProcessWatch``, each tick first tells the tool
+/// which traced processes exited.
 final class ToolPrinter<Tool: TraceTool>: Sendable {
     private let tool: Mutex<Tool>
+    private let watch: ProcessWatch?
 
-    init(_ tool: Tool) {
+    init(_ tool: Tool, watch: ProcessWatch? = nil) {
         self.tool = Mutex(tool)
+        self.watch = watch
     }
 
     /// Writes the tool's header; false once standard output is closed.
@@ -41,18 +48,30 @@ final class ToolPrinter<Tool: TraceTool>: Sendable {
     }
 
     /// Writes the event's lines; the capture ends when standard output is
-    /// closed or the tool has seen all it wanted.
+    /// closed or this event gave the tool all it wanted.
     func consume(_ event: TraceEvent) -> CaptureSession.Delivery {
-        let (lines, finished) = tool.withLock { tool in (tool.consume(event), tool.finishedReason) }
+        watch?.observe(event.pid)
+        let (lines, finished) = tool.withLock { tool in
+            let before = tool.finishedReason
+            return (tool.consume(event), before == nil ? tool.finishedReason : nil)
+        }
         guard write(lines) else { return .failed("standard output closed") }
         return finished.map(CaptureSession.Delivery.stop) ?? .keepGoing
     }
 
-    /// Writes the tick's lines (for a tool that wants ticks) and flushes;
-    /// false once standard output is closed.
-    func tick() -> Bool {
-        let lines = tool.withLock { tool in tool.wantsTicks ? tool.tick(monotonicNanoseconds: Self.now) : [] }
-        return write(lines) && Output.flush()
+    /// Tells the tool of the traced processes that exited, writes the tick's
+    /// lines (for a tool that wants ticks) and flushes. Returns false once
+    /// standard output is closed, and why the capture should end if a process
+    /// exiting gave the tool all it wanted.
+    func tick() -> (written: Bool, finished: String?) {
+        let exited = watch?.exited() ?? []
+        let (lines, finished) = tool.withLock { tool in
+            let before = tool.finishedReason
+            var lines = exited.flatMap { tool.processExited($0) }
+            if tool.wantsTicks { lines += tool.tick(monotonicNanoseconds: Self.now) }
+            return (lines, before == nil ? tool.finishedReason : nil)
+        }
+        return (write(lines) && Output.flush(), finished)
     }
 
     /// Writes the last tick's and the closing lines; returns the tool as it ended.
@@ -88,10 +107,14 @@ enum ToolRunner {
         Output.note("tracing \(tool.probes.map(\.description).joined(separator: ", ")) (\(siteCount) sites) of \(target.description); Ctrl-C to stop")
 
         let session = CaptureSession(tracer: tracer, stopAfterSeconds: options.duration, processToWatch: target.pid, stopOnSignals: true)
-        let printer = ToolPrinter(tool)
+        // With --pid the session stops when the process exits; by binary path
+        // the tool is told of each process that exits.
+        let printer = ToolPrinter(tool, watch: target.pid == nil ? ProcessWatch() : nil)
         if !printer.header() { session.stop("standard output closed") }
         let summary = await session.run(tickEvery: .seconds(1), onTick: {
-            if !printer.tick() { session.stop("standard output closed") }
+            let (written, finished) = printer.tick()
+            if !written { session.stop("standard output closed") }
+            if let finished { session.stop(finished) }
         }, consume: printer.consume)
         let ended = printer.finish()
         Output.summary(summary)

@@ -13,6 +13,6 @@ struct UTXOLogCommand: AsyncParsableCommand {
     @OptionGroup var target: ToolTargetOptions
 
     func run() async throws {
-        try await ToolRunner.run(UTXOLog(json: target.json), options: target)
+        try await ToolRunner.run(UTXOLog(json: target.json, pidColumn: target.tracesEveryProcess), options: target)
     }
 }

@@ -7,9 +7,12 @@ import TraceHarness
 /// The wallet fires `coins_requested`, `selected_coins`, `change_info` and
 /// `fee_info` on one thread for one send; events are grouped per thread and a
 /// block is printed when its `fee_info` arrives (or, unfinished, at the end).
+/// Sends are numbered per process; with a PID column every line of a block
+/// starts with its process's pid.
 public struct CoinSelectionLog: TraceTool {
     /// One wallet send's coin-selection events.
     public struct Send: Sendable {
+        /// The send's number among its process's sends, from 1.
         public var number: Int
         public var pid: Int32
         public var tid: Int32
@@ -20,22 +23,38 @@ public struct CoinSelectionLog: TraceTool {
         public var fee: FeeInfo?
     }
 
+    /// A wallet thread of a process.
+    private struct WalletThread: Hashable {
+        var pid: Int32
+        var tid: Int32
+    }
+
     /// JSON Lines instead of text.
     public var json: Bool
+    /// Text lines start with the process's pid (see ``PIDColumn``).
+    public var pidColumn: Bool
     public let probes = [CoinsRequested.tracepoint.probe, SelectedCoins.tracepoint.probe,
                          ChangeInfo.tracepoint.probe, FeeInfo.tracepoint.probe]
-    private var open: [Int32: Send] = [:]
-    private var sends = 0
+    private var open: [WalletThread: Send] = [:]
+    /// Sends begun per process, by pid.
+    public private(set) var sendsByPID: [Int32: Int] = [:]
+    /// Sends begun over all processes (the order of unfinished blocks).
+    private var begun = 0
+    private var order: [WalletThread: Int] = [:]
 
-    public init(json: Bool = false) {
+    public init(json: Bool = false, pidColumn: Bool = false) {
         self.json = json
+        self.pidColumn = pidColumn
     }
 
     public mutating func consume(_ event: TraceEvent) -> [String] {
         guard probes.contains(event.probe) else { return [] }
-        var send = open[event.tid] ?? {
-            sends += 1
-            return Send(number: sends, pid: event.pid, tid: event.tid, date: event.date)
+        let thread = WalletThread(pid: event.pid, tid: event.tid)
+        var send = open[thread] ?? {
+            sendsByPID[event.pid, default: 0] += 1
+            begun += 1
+            order[thread] = begun
+            return Send(number: sendsByPID[event.pid] ?? 1, pid: event.pid, tid: event.tid, date: event.date)
         }()
         do {
             if let requested = try event.as(CoinsRequested.self) {
@@ -46,20 +65,22 @@ public struct CoinSelectionLog: TraceTool {
                 send.change.append(change)
             } else if let fee = try event.as(FeeInfo.self) {
                 send.fee = fee
-                open[event.tid] = nil
+                open[thread] = nil
+                order[thread] = nil
                 return lines(for: send)
             }
         } catch {
-            return [ToolText.undecodable(error, json: json)]
+            return [ToolText.undecodable(error, event: event, json: json, pidColumn: pidColumn)]
         }
-        open[event.tid] = send
+        open[thread] = send
         return []
     }
 
-    /// Sends still waiting for their fee, printed as they are.
+    /// Sends still waiting for their fee, printed as they are, in the order they began.
     public mutating func finish() -> [String] {
-        let unfinished = open.values.sorted { $0.number < $1.number }
+        let unfinished = open.sorted { (order[$0.key] ?? 0) < (order[$1.key] ?? 0) }.map(\.value)
         open.removeAll()
+        order.removeAll()
         return unfinished.flatMap { lines(for: $0) }
     }
 
@@ -98,6 +119,6 @@ public struct CoinSelectionLog: TraceTool {
         if let fee = send.fee {
             out.append("  fee       \(fee.feePaid) paid, \(fee.feeNeeded) needed")
         }
-        return out
+        return out.map { ToolText.labelled($0, pid: send.pid, shown: pidColumn) }
     }
 }

@@ -70,14 +70,18 @@ public struct TracedP2PMessage: Sendable, Hashable {
 }
 
 /// `tapyrus-trace p2p-log`: one line per P2P message in or out (the seed's
-/// `log_p2p_traffic.bt`), with whole addresses.
+/// `log_p2p_traffic.bt`), with whole addresses; with a PID column, each line
+/// names the process that sent or received the message.
 public struct P2PTrafficLog: TraceTool {
     /// JSON Lines instead of text.
     public var json: Bool
+    /// Text lines start with the process's pid (see ``PIDColumn``).
+    public var pidColumn: Bool
     public let probes = TracedP2PMessage.probes
 
-    public init(json: Bool = false) {
+    public init(json: Bool = false, pidColumn: Bool = false) {
         self.json = json
+        self.pidColumn = pidColumn
     }
 
     public mutating func consume(_ event: TraceEvent) -> [String] {
@@ -85,13 +89,13 @@ public struct P2PTrafficLog: TraceTool {
             guard let message = try TracedP2PMessage(event) else { return [] }
             return [line(for: message, event: event)]
         } catch {
-            return [ToolText.undecodable(error, json: json)]
+            return [ToolText.undecodable(error, event: event, json: json, pidColumn: pidColumn)]
         }
     }
 
     /// The line for one message: the seed's text, or a JSON object.
     public func line(for message: TracedP2PMessage, event: TraceEvent) -> String {
-        guard json else { return message.summary }
+        guard json else { return ToolText.labelled(message.summary, pid: event.pid, shown: pidColumn) }
         return ToolText.object([("time", ToolText.time(event)), ("pid", "\(event.pid)")] + message.jsonMembers)
     }
 }

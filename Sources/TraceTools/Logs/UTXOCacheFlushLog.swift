@@ -2,21 +2,25 @@ import Foundation
 import TraceHarness
 
 /// `tapyrus-trace flush-log`: one line per UTXO cache flush (the seed's
-/// `log_utxocache_flush.py`): duration, mode, coins, memory, prune flag.
+/// `log_utxocache_flush.py`): duration, mode, coins, memory, prune flag;
+/// with a PID column, the process that flushed.
 public struct UTXOCacheFlushLog: TraceTool {
     /// JSON Lines instead of text.
     public var json: Bool
+    /// Text lines start with the process's pid (see ``PIDColumn``).
+    public var pidColumn: Bool
     public let probes = [UTXOCacheFlush.tracepoint.probe]
 
-    public init(json: Bool = false) {
+    public init(json: Bool = false, pidColumn: Bool = false) {
         self.json = json
+        self.pidColumn = pidColumn
     }
 
     /// The column titles, as the seed prints them.
     public static let columnTitles = "Duration (µs)   Mode       Coins Count     Memory Usage    Prune"
 
     public func header() -> [String] {
-        json ? [] : [Self.columnTitles]
+        json ? [] : [pidColumn ? PIDColumn.title(Self.columnTitles) : Self.columnTitles]
     }
 
     public mutating func consume(_ event: TraceEvent) -> [String] {
@@ -24,7 +28,7 @@ public struct UTXOCacheFlushLog: TraceTool {
             guard let flush = try event.as(UTXOCacheFlush.self) else { return [] }
             return [line(for: flush, event: event)]
         } catch {
-            return [ToolText.undecodable(error, json: json)]
+            return [ToolText.undecodable(error, event: event, json: json, pidColumn: pidColumn)]
         }
     }
 
@@ -59,6 +63,6 @@ public struct UTXOCacheFlushLog: TraceTool {
             ToolText.left(Self.kilobytes(flush.memoryBytes), 15),
             flush.forPrune ? "True" : "False",
         ]
-        return columns.joined(separator: " ")
+        return ToolText.labelled(columns.joined(separator: " "), pid: event.pid, shown: pidColumn)
     }
 }

@@ -3,7 +3,7 @@ import TraceHarness
 
 /// `tapyrus-trace utxo-log`: one line per coin added to, spent from or
 /// dropped from the UTXO cache (the seed's `log_utxos.bt`), with whole txids,
-/// colour ids and 64-bit values.
+/// colour ids and 64-bit values; with a PID column, the process whose cache it is.
 public struct UTXOLog: TraceTool {
     /// What happened to a coin.
     public enum Operation: String, Sendable, Hashable {
@@ -12,10 +12,13 @@ public struct UTXOLog: TraceTool {
 
     /// JSON Lines instead of text.
     public var json: Bool
+    /// Text lines start with the process's pid (see ``PIDColumn``).
+    public var pidColumn: Bool
     public let probes = [UTXOCacheAdd.tracepoint.probe, UTXOCacheSpent.tracepoint.probe, UTXOCacheUncache.tracepoint.probe]
 
-    public init(json: Bool = false) {
+    public init(json: Bool = false, pidColumn: Bool = false) {
         self.json = json
+        self.pidColumn = pidColumn
     }
 
     /// Widths of the outpoint (64-digit txid, a space, the index) and token
@@ -36,7 +39,7 @@ public struct UTXOLog: TraceTool {
     ].joined(separator: " ")
 
     public func header() -> [String] {
-        json ? [] : [Self.columnTitles]
+        json ? [] : [pidColumn ? PIDColumn.title(Self.columnTitles) : Self.columnTitles]
     }
 
     public mutating func consume(_ event: TraceEvent) -> [String] {
@@ -46,7 +49,7 @@ public struct UTXOLog: TraceTool {
             if let uncache = try event.as(UTXOCacheUncache.self) { return [line(.uncache, uncache.coin, event: event)] }
             return []
         } catch {
-            return [ToolText.undecodable(error, json: json)]
+            return [ToolText.undecodable(error, event: event, json: json, pidColumn: pidColumn)]
         }
     }
 
@@ -64,7 +67,7 @@ public struct UTXOLog: TraceTool {
                 ("coinbase", "\(coin.isCoinbase)"),
             ])
         }
-        return [
+        let text = [
             ToolText.left(operation.rawValue, 8) + ":",
             ToolText.left(coin.txid + " " + "\(coin.index)", Self.outpointWidth),
             ToolText.left(coin.colourID, Self.tokenWidth),
@@ -72,5 +75,6 @@ public struct UTXOLog: TraceTool {
             ToolText.right("\(coin.height)", Self.heightWidth),
             coin.isCoinbase ? "Yes" : "No",
         ].joined(separator: " ")
+        return ToolText.labelled(text, pid: event.pid, shown: pidColumn)
     }
 }

@@ -8,18 +8,11 @@ import TraceHarness
 struct ConnectBlockTests {
     @Test("attached by binary path before tapyrusd -reindex, it reports every height from 1 to 30 with its hash, then the total and a histogram")
     func reindex() async throws {
-        let installed = try #require(tapyrusBinaries)
         // A private copy of tapyrusd, so that only this test's node runs the
         // binary traced (uprobes follow the file, not the path).
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("connectblock-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let copy = directory.appendingPathComponent("tapyrusd").path
-        // Copied by cp, so no child this process forks meanwhile inherits a
-        // descriptor open for writing (exec would fail with ETXTBSY).
-        let copied = try Fixture.run("/bin/cp", [installed.tapyrusd, copy])
-        try #require(copied.status == 0, "cp: \(copied.standardError)")
-        let binaries = TapyrusBinaries(tapyrusd: copy, tapyrusGenesis: installed.tapyrusGenesis, tapyrusCLI: installed.tapyrusCLI)
+        let tapyrusd = try PrivateTapyrusd("connectblock")
+        let copy = tapyrusd.path, binaries = tapyrusd.binaries
+        let directory = URL(fileURLWithPath: tapyrusd.folder.path)
 
         try await withToolNode("connectblock", binaries: binaries) { node in
             let address = try await node.rpc.getNewAddress()
@@ -34,8 +27,12 @@ struct ConnectBlockTests {
             let result = try await tool.finish(timeout: .seconds(120))
             expectCleanSummary(result, reason: "height 30 connected")
 
-            let lines = result.lines
-            #expect(lines.first == "ConnectBlock benchmark between height 1 and 30 inclusive")
+            // By binary path every line after the header starts with the pid
+            // of the process that connected the blocks: the restarted node.
+            let pid = try #require(await node.pid)
+            #expect(result.lines.first == "ConnectBlock benchmark between height 1 and 30 inclusive, one per process")
+            #expect(result.lines.dropFirst().filter { !$0.isEmpty }.allSatisfy { pidColumn(of: $0) == pid }, "\(result.lines)")
+            let lines = result.lines.map { pidColumn(of: $0) == pid ? withoutPIDColumn($0) : $0 }
             #expect(lines.contains("Starting Connect Block Benchmark between height 1 and 30."))
             for height in 1...30 {
                 let hash = try #require(hashes[height])
@@ -50,11 +47,11 @@ struct ConnectBlockTests {
             let counted = histogram.compactMap { Int($0.dropFirst(16).prefix(8).trimmingCharacters(in: .whitespaces)) }.reduce(0, +)
             #expect(counted == 30, "\(histogram)")
             // BENCH lines, if the reindex took long enough to print any, count blocks in range only.
-            let benched = lines.filter { $0.hasPrefix("BENCH ") }.compactMap { Int($0.split(separator: " ")[1]) }.reduce(0, +)
-            #expect(benched == 30)
+            let benched = lines.filter { $0.hasPrefix("BENCH ") }.compactMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } }.reduce(0, +)
+            #expect(benched == 30, "\(lines.filter { $0.hasPrefix("BENCH ") })")
 
             // --store: the run, its 30 blocks and the build are in the database.
-            #expect(result.standardError.contains("stored as run 1 in \(database)"))
+            #expect(result.standardError.contains("process \(pid): stored as run 1 in \(database)"))
             let store = try BaselineStore(path: database)
             let runs = try await store.runs()
             try #require(runs.count == 1)

@@ -11,10 +11,14 @@ import TraceHarness
        .requiresTraceableTapyrusd,
        .enabled(if: MonitorTmux.isAvailable && CLI.path != nil, "tmux or the tapyrus-trace executable is missing"))
 struct MempoolMonitorFunctionalTests {
-    /// The totals row of `kind`: count, fees, bytes and the reasons text.
-    static func totals(_ kind: String, in screen: String) -> (count: Int, fees: Int64, bytes: Int64, reasons: String)? {
+    /// The totals row of `kind` of node `pid` (nil: the only node's; `all`
+    /// the sum's): count, fees, bytes and the reasons text.
+    static func totals(_ kind: String, of pid: String? = nil, in screen: String) -> (count: Int, fees: Int64, bytes: Int64, reasons: String)? {
         for line in screen.split(separator: "\n") {
-            let tokens = line.split(separator: " ")
+            var tokens = line.split(separator: " ")
+            guard tokens.count >= 5, pid.map({ tokens[0] == $0 }) ?? (Int32(tokens[0]) != nil) else { continue }
+            tokens.removeFirst()
+            if tokens.first == "exited" { tokens.removeFirst() }
             guard tokens.count >= 4, tokens[0] == kind, let count = Int(tokens[1]) else { continue }
             return (count, Int64(tokens[2]) ?? -1, Int64(tokens[3]) ?? -1, tokens.dropFirst(4).joined(separator: " "))
         }
@@ -104,12 +108,13 @@ struct MempoolMonitorFunctionalTests {
             let rpc = node.rpc
             let address = try await rpc.getNewAddress()
             try await rpc.generateToAddress(3, address: address)
-            let monitor = try await ToolProcess(["mempool-monitor", "--pid", "\(pid)", "--json", "--duration", "4"])
+            let monitor = try await ToolProcess(["mempool-monitor", "--pid", "\(pid)", "--json"])
             let txid = try await rpc.sendToAddress(try await rpc.getNewAddress(), amount: .tpc(1))
             let entry = try await rpc.getMempoolEntry(txid)
             let fee = try #require(entry.fees).base.units
             try await rpc.generateToAddress(1, address: address)
-            let result = try await monitor.finish()
+            // Both events fired before the RPCs returned; the stop drains them.
+            let result = try await monitor.interrupt()
             let printed = result.standardOutput, summary = result.standardError
             #expect(result.status == 0)
             MonitorSamples.save("mempool-monitor-json", printed + summary)

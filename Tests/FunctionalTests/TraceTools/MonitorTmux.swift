@@ -118,9 +118,12 @@ struct MonitorTmux {
     }
 }
 
-/// The peer rows of the P2P monitor's list: id, counts, bytes, type, address.
+/// The peer rows of the P2P monitor's list: node (pid), id, counts, bytes, type, address.
 struct MonitorPeerRow: Equatable {
     var selected: Bool
+    var pid: Int32
+    /// Whether the row says its node exited.
+    var exited: Bool
     var id: Int64
     var outboundCount: Int
     var outboundBytes: UInt64
@@ -132,11 +135,15 @@ struct MonitorPeerRow: Equatable {
     static func rows(in screen: String) -> [MonitorPeerRow] {
         screen.split(separator: "\n").compactMap { line in
             let selected = line.hasPrefix(">")
-            let tokens = line.dropFirst().split(separator: " ")
+            var tokens = line.dropFirst().split(separator: " ")
+            guard let pid = tokens.first.flatMap({ Int32($0) }) else { return nil }
+            tokens.removeFirst()
+            let exited = tokens.first == "exited"
+            if exited { tokens.removeFirst() }
             guard tokens.count == 9, tokens[3] == "byte", tokens[6] == "byte",
                   let id = Int64(tokens[0]), let outCount = Int(tokens[1]), let outBytes = UInt64(tokens[2]),
                   let inCount = Int(tokens[4]), let inBytes = UInt64(tokens[5]) else { return nil }
-            return MonitorPeerRow(selected: selected, id: id, outboundCount: outCount, outboundBytes: outBytes,
+            return MonitorPeerRow(selected: selected, pid: pid, exited: exited, id: id, outboundCount: outCount, outboundBytes: outBytes,
                                   inboundCount: inCount, inboundBytes: inBytes, connectionType: String(tokens[7]), address: String(tokens[8]))
         }
     }

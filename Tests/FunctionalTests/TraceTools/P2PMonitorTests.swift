@@ -30,6 +30,7 @@ struct P2PMonitorFunctionalTests {
             }
             let row = try #require(MonitorPeerRow.rows(in: screen).first { $0.id == Int64(ours.id) })
             #expect(row.selected, "the only peer is selected")
+            #expect(row.pid == pid && !row.exited, "the row names the traced node")
             #expect(row.inboundBytes == sentBytes, "inbound bytes are the payload bytes we sent")
             #expect(row.address == ours.addr)
             #expect(row.connectionType.hasPrefix("In-"))
@@ -135,11 +136,12 @@ struct P2PMonitorFunctionalTests {
         _ = try #require(CLI.path)
         try await withNode(options: NodeOptions(name: "p2pmonjson")) { node in
             let pid = try #require(await node.pid)
-            let monitor = try await ToolProcess(["p2p-monitor", "--pid", "\(pid)", "--json", "--duration", "4"])
+            let monitor = try await ToolProcess(["p2p-monitor", "--pid", "\(pid)", "--json"])
             let peer = try await node.connectRawPeer()
             _ = try await peer.ping(nonce: 42)
             let ours = try #require(try await node.rpc.getPeerInfo().first { $0.inbound })
-            let result = try await monitor.finish()
+            // The pong we read was sent (and traced) before; the stop drains it.
+            let result = try await monitor.interrupt()
             let printed = result.standardOutput, summary = result.standardError
             #expect(result.status == 0)
             let records = try printed.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
@@ -150,7 +152,7 @@ struct P2PMonitorFunctionalTests {
             #expect(inbound.allSatisfy { $0["address"] as? String == ours.addr })
             #expect(records.contains { $0["direction"] as? String == "outbound" && $0["type"] as? String == "pong" })
             MonitorSamples.save("p2p-monitor-json", printed + summary)
-            #expect(summary.contains("stopped: 4.0 s elapsed"))
+            #expect(summary.contains("stopped: interrupted"))
             #expect(summary.contains(" 0 lost, 0 payloads cut"))
             await peer.close()
         }

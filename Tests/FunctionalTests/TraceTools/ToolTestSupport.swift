@@ -93,7 +93,7 @@ final class ToolProcess: @unchecked Sendable {
         let result = Result(status: process.terminationStatus, standardOutput: standardOutput, standardError: standardError)
         // TAPYRUS_TRACE_TOOL_SAMPLES=DIR keeps each run's output, for documentation samples.
         if let directory = ProcessInfo.processInfo.environment["TAPYRUS_TRACE_TOOL_SAMPLES"] {
-            let name = (process.arguments ?? []).prefix { !$0.hasPrefix("-") }.joined(separator: "_")
+            let name = (process.arguments ?? []).first ?? "tool"
             let text = "$ tapyrus-trace \((process.arguments ?? []).joined(separator: " "))\n" + standardError.prefix { _ in true }
                 + "--- stdout ---\n" + standardOutput
             try? text.write(toFile: "\(directory)/\(name)-\(process.processIdentifier).txt", atomically: true, encoding: .utf8)
