@@ -30,8 +30,11 @@ struct RawPeerMessagesScenario: Scenario {
             let ours = try requireScenario(peers.first { $0.inbound && $0.subver == "/tapyrus-trace:0.1/" }, "our raw peer in getpeerinfo")
 
             // What the node received from us: exactly what we sent.
-            try await recording.wait(for: sent.count, InboundMessage.self) { $0.peerID == ours.id }
-            try await recording.wait(for: received.count, OutboundMessage.self) { $0.peerID == ours.id }
+            // The node's one peer is ours: wait for every message (whatever peer id it carries, checked below).
+            try await recording.wait(for: sent.count, InboundMessage.self)
+            try await recording.wait(for: received.count, OutboundMessage.self)
+            check.equal(Set(try await MessageEvent.all(in: recording).map(\.peerID)), [ours.id],
+                        "every message event carries getpeerinfo's peer id \(ours.id) of the node's one peer")
             let events = try await MessageEvent.all(in: recording).filter { $0.peerID == ours.id }
             let inbound = events.with(peer: ours.id, .inbound)
             check.equal(inbound.map(\.messageType), sent.map(\.command), "inbound events are exactly the messages we sent, in order")
