@@ -24,8 +24,8 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(name: .customLong("scenario"), help: "Run only this scenario; repeat for several (default: all).")
     var scenarios: [String] = []
 
-    @Option(help: "Scenarios run at once.")
-    var parallel: Int = 3
+    @Option(help: "Scenarios run at once (swift test runs them \(ScenarioRunner.defaultParallelism) at a time).")
+    var parallel: Int = ScenarioRunner.defaultParallelism
 
     func validate() throws {
         let known = Set(ScenarioCatalog.all.map(\.name))
@@ -48,23 +48,9 @@ struct CheckCommand: AsyncParsableCommand {
         Output.note("checking \(binaries.tapyrusd): \(chosen.count) scenarios, \(parallel) at a time")
 
         let start = ContinuousClock.now
-        var verdicts: [ScenarioVerdict?] = Array(repeating: nil, count: chosen.count)
-        await withTaskGroup(of: (Int, ScenarioVerdict).self) { group in
-            var next = 0
-            func launch() {
-                guard next < chosen.count else { return }
-                let index = next
-                next += 1
-                group.addTask { (index, await chosen[index].verdict(in: context)) }
-            }
-            for _ in 0..<min(parallel, chosen.count) { launch() }
-            for await (index, verdict) in group {
-                verdicts[index] = verdict
-                Output.note("\(verdict.outcome == .passed ? "passed" : "FAILED") \(verdict.scenario) (\(String(format: "%.1f", verdict.seconds)) s)")
-                launch()
-            }
+        let results = await ScenarioRunner(parallelism: parallel).verdicts(of: chosen, in: context) { verdict in
+            Output.note("\(verdict.outcome == .passed ? "passed" : "FAILED") \(verdict.scenario) (\(String(format: "%.1f", verdict.seconds)) s)")
         }
-        let results = verdicts.compactMap { $0 }
         let elapsed = ContinuousClock.now - start
 
         if json {

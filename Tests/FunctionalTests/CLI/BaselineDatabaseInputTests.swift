@@ -74,15 +74,14 @@ extension BaselineCommandTests {
             #expect(result.status == 2, "\(arguments): \(result.standardOutput)")
             #expect(result.standardError == locked)
             // It waited for the lock; the message says for --busy-timeout's 0.5 s, not
-            // the default 5 s. (No upper bound on the elapsed time: a loaded CI machine
-            // can take seconds to start the process; 60 s only guards against a hang.)
-            #expect(elapsed >= .milliseconds(500) && elapsed < .seconds(60), "\(arguments) took \(elapsed)")
+            // the default 5 s. (A lower bound only: a loaded machine can take seconds
+            // to start the process; the run's own deadline guards against a hang.)
+            #expect(elapsed >= .milliseconds(500), "\(arguments) gave up after \(elapsed), before its busy timeout")
         }
-        let started = ContinuousClock.now
+        // --busy-timeout 0: the message names no wait (the run's own deadline guards against a hang).
         let impatient = try await db.baseline(["import", exportFile, "--busy-timeout", "0"])
         #expect(impatient.standardError == "Error: \(db.path) is locked by another writer; try again when the other run has finished, or raise --busy-timeout\n")
         #expect(impatient.status == 2)
-        #expect(ContinuousClock.now - started < .seconds(60), "a hang, not a wait of --busy-timeout 0")
 
         // Reading commands do not wait for a writer.
         let listed = try await db.baseline(["list", "--busy-timeout", "0.5"])
@@ -115,11 +114,9 @@ extension BaselineCommandTests {
         let holder = try DatabaseLockHolder(path: db.path, exclusive: true)
         defer { try? holder.release() }
         for arguments in [["list"], ["show", "1"], ["set-baseline", "1"]] {
-            let started = ContinuousClock.now
             let result = try await db.baseline(arguments + ["--busy-timeout", "0.3"])
+            // The message names the timeout used; the run's own deadline guards against a hang.
             expectOneLineError(result, containing: "\(db.path) is locked by another writer for more than 0.3 s")
-            // The message names the timeout used; 60 s only guards against a hang on a loaded machine.
-            #expect(ContinuousClock.now - started < .seconds(60), "\(arguments) hung")
         }
         try holder.release()
         #expect(try await db.snapshot() == SyntheticDatabase.snapshot(of: copy))

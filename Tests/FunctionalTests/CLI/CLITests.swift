@@ -132,8 +132,9 @@ struct CLITests {
         guard let path = CLI.path else { return }
         // Flood only once the log is attached (its banner is on stderr), so a
         // slow start on a loaded machine cannot make the test miss the events.
+        // --duration only guards against a log that never notices the closed pipe.
         let script = """
-            err=$(mktemp); "\(path)" log "\(copy)" --duration 20 2>"$err" | head -n 1 &
+            err=$(mktemp); "\(path)" log "\(copy)" --duration 600 2>"$err" | head -n 1 &
             for i in $(seq 1 600); do grep -q Ctrl-C "$err" && break; sleep 0.05; done
             "\(copy)" flood 200000 >/dev/null; wait; cat "$err" >&2; rm -f "$err"
             """

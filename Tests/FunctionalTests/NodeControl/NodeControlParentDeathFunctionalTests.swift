@@ -4,17 +4,15 @@ import Testing
 
 /// Checks that no tapyrusd outlives the harness that started it.
 ///
-/// The test re-runs this test binary as a child "harness" with an environment
-/// variable set; in that role the same test starts a node, writes the node's pid
-/// to a file and idles. The parent then SIGKILLs the child and checks that the
-/// node's pid disappears.
+/// The test re-runs this test binary as a child "harness" (``ChildTestRun``),
+/// its role the path of a report file; in that role the same test starts a
+/// node, writes the node's pid to the file and idles. The parent then SIGKILLs
+/// the child and checks that the node's pid disappears.
 @Suite("NodeControl functional: parent-death guarantee", .requiresTapyrusd)
 struct NodeControlParentDeathFunctionalTests {
-    static let helperVariable = "NODECONTROL_PARENT_DEATH_HELPER"
-
     @Test("A node dies when the harness process that started it is killed with SIGKILL")
     func nodeDiesWithHarness() async throws {
-        if let reportPath = ProcessInfo.processInfo.environment[Self.helperVariable] {
+        if let reportPath = ChildTestRun.role {
             try await runAsHelper(reportingTo: reportPath)
             return
         }
@@ -26,11 +24,10 @@ struct NodeControlParentDeathFunctionalTests {
         }
         // Foundation's Process is avoided: its waitUntilExit depends on the launching thread's run loop.
         var environment = ProcessInfo.processInfo.environment
-        environment[Self.helperVariable] = reportPath
+        environment[ChildTestRun.roleVariable] = reportPath
         let harness = try await ChildProcess.spawn(
-            path: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
-            arguments: ["--testing-library", "swift-testing",
-                        "--filter", "NodeControlParentDeathFunctionalTests/nodeDiesWithHarness"],
+            path: try ChildTestRun.executable(),
+            arguments: ChildTestRun.arguments(filter: "NodeControlParentDeathFunctionalTests/nodeDiesWithHarness"),
             environment: environment, standardOutput: log, standardError: log)
         defer { harness.send(SIGKILL) }
 
@@ -49,8 +46,8 @@ struct NodeControlParentDeathFunctionalTests {
         let dataDirectory = String(fields[1]).trimmingCharacters(in: .whitespacesAndNewlines)
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
 
-        // Let the child idle for a moment (worker threads may retire), then check the node still lives.
-        try await Task.sleep(for: .seconds(1))
+        // The child reported after the node answered an RPC. (That a node
+        // outlives the thread it was started from is the next test's.)
         #expect(!processIsGone(nodePid), "the node died while its harness was alive")
 
         let clock = ContinuousClock()
@@ -77,6 +74,9 @@ struct NodeControlParentDeathFunctionalTests {
         let box = NodeBox()
         let semaphore = DispatchSemaphore(value: 0)
         let thread = Thread {
+            // /proc/thread-self names this thread: "<pid>/task/<tid>".
+            box.threadID = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self"))
+                .flatMap { $0.split(separator: "/").last.flatMap { pid_t($0) } }
             Task {
                 do {
                     box.result = .success(try await TapyrusNode.start(options: NodeOptions(name: "threadexit"),
@@ -91,10 +91,20 @@ struct NodeControlParentDeathFunctionalTests {
         thread.start()
         try await waitUntil("node started from a short-lived thread") { box.result == nil ? "starting" : nil }
         let node = try #require(try box.result?.get())
-        // The thread has returned; give any parent-death signal time to arrive.
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(await node.isRunning)
-        #expect(try await node.rpc.getBlockCount() == 0)
+        // Once the kernel has released the thread, any parent-death signal its
+        // exit sent is on its way; a node so signalled can answer no RPC sent
+        // after that, so the answer below proves none was sent.
+        do {
+            let threadID = try #require(box.threadID)
+            try await waitUntil("the thread that started the node to exit", interval: .milliseconds(10)) {
+                FileManager.default.fileExists(atPath: "/proc/self/task/\(threadID)") ? "thread \(threadID) still there" : nil
+            }
+            #expect(try await node.rpc.getBlockCount() == 0)
+            #expect(await node.isRunning)
+        } catch {
+            await node.finish(passed: false)
+            throw error
+        }
         await node.finish(passed: true)
     }
 }
@@ -105,12 +115,19 @@ private struct HelperExited: Error, CustomStringConvertible {
     var description: String { "the child harness exited (\(status)) before starting a node: \(output)" }
 }
 
+/// `@unchecked Sendable`: both values are only read and written under `lock`.
 private final class NodeBox: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Result<TapyrusNode, any Error>?
+    private var storedThreadID: pid_t?
     var result: Result<TapyrusNode, any Error>? {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
+    }
+    /// The kernel's id of the thread that started the node.
+    var threadID: pid_t? {
+        get { lock.withLock { storedThreadID } }
+        set { lock.withLock { storedThreadID = newValue } }
     }
 }
 

@@ -15,7 +15,9 @@ struct MonitorTmux {
     init(_ command: String, width: Int = 120, height: Int = 40) throws {
         name = "monitor-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         afterFile = NSTemporaryDirectory() + name + ".after"
-        let wrapped = "\(command); echo \"EXIT $?\"; { echo \"status $?\"; stty -a; } > \(afterFile); sleep 120"
+        // The settings go to a scratch file first and are renamed into place,
+        // so that the file appears whole (``settingsAfterExit()`` waits for it).
+        let wrapped = "\(command); echo \"EXIT $?\"; { echo \"status $?\"; stty -a; } > \(afterFile).part; mv \(afterFile).part \(afterFile); sleep 120"
         // The client forks this session's tmux server; Foundation's Process
         // was seen never to notice such a client exit (left a zombie), so it
         // is spawned and reaped here, its output going nowhere.
@@ -81,9 +83,17 @@ struct MonitorTmux {
         throw FixtureError("timed out waiting for \(what); the screen was:\n\(screen)")
     }
 
-    /// What the wrapper recorded after the command returned (empty before).
-    func after() -> String {
-        (try? String(contentsOfFile: afterFile, encoding: .utf8)) ?? ""
+    /// What the wrapper recorded after the command returned: waits until the
+    /// wrapper has written it (the screen shows `EXIT` just before).
+    func settingsAfterExit(timeout: Duration = .seconds(15)) async throws -> String {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while true {
+            if let recorded = try? String(contentsOfFile: afterFile, encoding: .utf8) { return recorded }
+            guard ContinuousClock.now < deadline else {
+                throw FixtureError("the terminal settings after the command never appeared in \(afterFile)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     /// The pid of the command the session's shell runs.
@@ -110,6 +120,7 @@ struct MonitorTmux {
         let directory = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
         try? FileManager.default.removeItem(atPath: "\(directory)/tmux-\(getuid())/\(name)")
         try? FileManager.default.removeItem(atPath: afterFile)
+        try? FileManager.default.removeItem(atPath: afterFile + ".part")
     }
 
     /// Runs a tmux client on this session's own server (its own socket).

@@ -82,8 +82,7 @@ struct P2PMonitorFunctionalTests {
             let end = try await tmux.waitFor("the monitor to exit") { $0.contains("EXIT ") }
             #expect(end.contains("EXIT 0"))
             #expect(!end.contains("P2P Message Monitor"), "the alternate screen was left")
-            try await Task.sleep(for: .milliseconds(300))
-            let after = tmux.after()
+            let after = try await tmux.settingsAfterExit()
             #expect(after.contains(" icanon") && after.contains(" echo "), "the terminal is out of raw mode: \(after)")
             let summary = (try? String(contentsOfFile: "\(NSTemporaryDirectory())p2pmonitor-\(pid).err", encoding: .utf8)) ?? ""
             #expect(summary.contains("stopped: quit"))
@@ -124,23 +123,24 @@ struct P2PMonitorFunctionalTests {
             }
             let end = try await tmux.waitFor("the monitor to exit") { $0.contains("EXIT ") }
             #expect(end.contains("EXIT 0"))
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(tmux.after().contains(" icanon"), "the terminal is out of raw mode")
+            #expect(try await tmux.settingsAfterExit().contains(" icanon"), "the terminal is out of raw mode")
             let summary = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
             #expect(summary.contains(how == "Ctrl-C" ? "stopped: interrupted" : "stopped: terminated"))
         }
     }
 
-    @Test("--json prints one line per message with the peer's id, address and type")
+    @Test("--json prints one line per message with the peer's id, address and type; --duration ends the monitor by itself")
     func jsonLines() async throws {
         _ = try #require(CLI.path)
         try await withNode(options: NodeOptions(name: "p2pmonjson")) { node in
             let pid = try #require(await node.pid)
             let monitor = try await ToolProcess(["p2p-monitor", "--pid", "\(pid)", "--json"])
             let peer = try await node.connectRawPeer()
+            // The pong is the barrier: the node fired inbound_message for all
+            // we sent before it, and outbound_message for the pong before it
+            // sent it. Ctrl-C then drains what the kernel holds.
             _ = try await peer.ping(nonce: 42)
             let ours = try #require(try await node.rpc.getPeerInfo().first { $0.inbound })
-            // The pong we read was sent (and traced) before; the stop drains it.
             let result = try await monitor.interrupt()
             let printed = result.standardOutput, summary = result.standardError
             #expect(result.status == 0)
@@ -152,9 +152,15 @@ struct P2PMonitorFunctionalTests {
             #expect(inbound.allSatisfy { $0["address"] as? String == ours.addr })
             #expect(records.contains { $0["direction"] as? String == "outbound" && $0["type"] as? String == "pong" })
             MonitorSamples.save("p2p-monitor-json", printed + summary)
-            #expect(summary.contains("stopped: interrupted"))
+            #expect(summary.contains("stopped: interrupted"), "\(summary)")
             #expect(summary.contains(" 0 lost, 0 payloads cut"))
             await peer.close()
+
+            // --duration: the monitor stops by itself, however much traffic there was.
+            let timed = try await ToolProcess(["p2p-monitor", "--pid", "\(pid)", "--json", "--duration", "1"]).finish()
+            #expect(timed.status == 0)
+            #expect(timed.standardError.contains("stopped: 1.0 s elapsed"), "\(timed.standardError)")
+            #expect(timed.standardError.contains(" 0 lost, 0 payloads cut"))
         }
     }
 

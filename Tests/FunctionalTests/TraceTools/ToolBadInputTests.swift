@@ -41,7 +41,8 @@ struct ToolBadInputTests {
         try await withToolNode("closed-pipe") { node in
             let pid = try #require(await node.pid)
             let path = try #require(CLI.path)
-            let script = "\"\(path)\" utxo-log --pid \(pid) --duration 60 2>\"$ERR\" | head -n 2; echo \"${PIPESTATUS[0]}\" > \"$ERR.status\""
+            // --duration only guards against a tool that never notices the closed pipe.
+            let script = "\"\(path)\" utxo-log --pid \(pid) --duration 600 2>\"$ERR\" | head -n 2; echo \"${PIPESTATUS[0]}\" > \"$ERR.status\""
             let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("closed-pipe-\(getpid()).err").path
             defer { try? FileManager.default.removeItem(atPath: errFile); try? FileManager.default.removeItem(atPath: errFile + ".status") }
             let shell = Process()
@@ -51,13 +52,18 @@ struct ToolBadInputTests {
             let output = Pipe()
             shell.standardOutput = output
             try shell.run()
-            // Wait until it traces, then mine: each block adds a coin, so lines flow past head.
-            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-            while !((try? String(contentsOfFile: errFile, encoding: .utf8))?.contains("Ctrl-C") ?? false), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
+            // Wait until it traces, then mine until the pipeline has ended:
+            // each block adds a coin, so lines flow past head, and the tool's
+            // next write after head left finds the pipe closed.
+            try await waitUntil("utxo-log to attach") {
+                (try? String(contentsOfFile: errFile, encoding: .utf8))?.contains("Ctrl-C") == true ? nil : "no banner yet"
             }
             let address = try await node.rpc.getNewAddress()
-            for _ in 0..<5 { _ = try await node.rpc.generateToAddress(1, address: address); try await Task.sleep(for: .milliseconds(1200)) }
+            try await waitUntil("utxo-log | head -n 2 to end", timeout: .seconds(60), interval: .milliseconds(200)) {
+                guard shell.isRunning else { return nil }
+                _ = try await node.rpc.generateToAddress(1, address: address)
+                return "still running"
+            }
             let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             shell.waitUntilExit()
             let summary = try String(contentsOfFile: errFile, encoding: .utf8)

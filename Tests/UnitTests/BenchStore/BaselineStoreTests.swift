@@ -372,21 +372,29 @@ struct BaselineStoreTests {
 
         let impatient = try BaselineStore(path: path, busyTimeout: 0.2)
         let started = Flag()
-        // Another writer holds the write lock for a second.
+        let gaveUp = DispatchSemaphore(value: 0)
+        // Another writer holds the write lock until the impatient one has
+        // given up: however slow the machine, the lock is never free while
+        // the impatient writer waits for it.
         let holding = Task {
             try await holder.write { _ in
                 started.set()
-                Thread.sleep(forTimeInterval: 1.0)
+                gaveUp.wait()
             }
         }
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while !started.isSet {
             try #require(ContinuousClock.now < deadline, "the other writer never took the lock")
             try await Task.sleep(for: .milliseconds(5))
         }
+        let attempt = ContinuousClock.now
         await expectStoreError(.locked, "\(path) is locked by another writer for more than 0.2 s") {
             _ = try await fixture.run(impatient, blocks: 10)
         }
+        // It gave up after its own busy timeout, not at once (a lower bound
+        // only: a loaded machine may take longer, never shorter).
+        #expect(ContinuousClock.now - attempt >= .milliseconds(200), "the writer gave up before its busy timeout")
+        gaveUp.signal()
         try await holding.value
         try impatient.close()
         try holder.close()
@@ -416,12 +424,15 @@ struct BaselineStoreTests {
             try db.execute(sql: "DELETE FROM blocks")
         }
         #expect(try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int == 0)
-        let started = ContinuousClock.now
         let reader = try BaselineStore(path: path, busyTimeout: 2, forReading: true)
         #expect(reader.isReadOnly)
         #expect(try await reader.blocks(run: id).count == 50)
         #expect(try await reader.runs().count == 1)
-        #expect(ContinuousClock.now - started < .seconds(1.5), "the reader waited for the writer")
+        // The reads are in while the holder still has the lock and its
+        // uncommitted change: a reader that needed the lock would have
+        // failed as locked after its busy timeout instead (the lock is only
+        // released below), whatever the load.
+        #expect(try await holder.writeWithoutTransaction { $0.isInsideTransaction }, "the holder still holds the write lock")
         await expectStoreError(.readOnly, "cannot write \(path): it was opened for reading only") {
             try await reader.setBaseline(run: id)
         }
