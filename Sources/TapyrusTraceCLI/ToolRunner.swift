@@ -16,6 +16,8 @@ struct ToolTargetOptions: ParsableArguments {
     @Option(help: "Stop after this many seconds.")
     var duration: Double?
 
+    @OptionGroup var capture: CaptureOptions
+
     func validate() throws {
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
     }
@@ -46,9 +48,10 @@ enum ToolRunner {
     static func run<Tool: TraceTool>(_ tool: Tool, options: ToolTargetOptions) async throws -> (tool: Tool, target: ToolTarget) {
         Output.ignoreBrokenPipe()
         let target = try ToolTarget.resolve(pid: options.pid, binary: options.tapyrusd, required: tool.probes)
-        let tracer = try Tracer(binary: target.binary, pid: target.pid, probes: tool.probes)
+        let tracer = try Tracer(binary: target.binary, pid: target.pid, probes: tool.probes,
+                                options: options.capture.tracerOptions(capturesPayloads: tool.readsPayloads))
         let siteCount = tracer.probes.reduce(0) { $0 + $1.sites.count }
-        Output.note("tracing \(tool.probes.map(\.description).joined(separator: ", ")) (\(siteCount) sites) of \(target.description); Ctrl-C to stop")
+        Output.note("tracing \(tool.probes.map(\.description).joined(separator: ", ")) (\(siteCount) sites) of \(target.description) \(CaptureOptions.describe(tracer)); Ctrl-C to stop")
 
         let stop = StopTrigger()
         stop.onSignals()

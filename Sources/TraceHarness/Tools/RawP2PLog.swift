@@ -9,6 +9,7 @@ public struct RawP2PLog: TraceTool {
     /// JSON Lines instead of text.
     public var json: Bool
     public let probes = TracedP2PMessage.probes
+    public var readsPayloads: Bool { true }
     /// Messages printed whole so far.
     public private(set) var complete = 0
     /// Messages printed with fewer bytes than declared.

@@ -22,6 +22,9 @@ public protocol TraceTool: Sendable {
     var finishedReason: String? { get }
     /// Whether the tool wants ``tick(monotonicNanoseconds:)`` calls.
     var wantsTicks: Bool { get }
+    /// Whether the tool reads payload bytes (P2P messages); without, they
+    /// are not captured and the ring buffer is sized for events alone.
+    var readsPayloads: Bool { get }
 }
 
 extension TraceTool {
@@ -30,6 +33,7 @@ extension TraceTool {
     public mutating func finish() -> [String] { [] }
     public var finishedReason: String? { nil }
     public var wantsTicks: Bool { false }
+    public var readsPayloads: Bool { false }
 }
 
 /// Helpers the tools share for their text and JSON lines.
