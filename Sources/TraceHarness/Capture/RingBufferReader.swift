@@ -112,36 +112,34 @@ final class RingBufferReader: @unchecked Sendable {
 
     private enum Outcome { case consumed, busy, empty }
 
-    /// Decodes every complete record waiting, then tells the kernel how far
-    /// it read.
+    /// Decodes the complete records that waited when the pass began (at
+    /// most a ring's worth, so a pass ends and its batch is delivered even
+    /// while records keep coming), then tells the kernel how far it read.
     private func consume() -> Outcome {
         let mask = UInt64(dataBytes - 1)
-        var consumer = tt_load_acquire(consumerPosition)
-        let start = consumer
-        var stored = consumer
+        let start = tt_load_acquire(consumerPosition)
+        let producer = tt_load_acquire(producerPosition)
+        var consumer = start
+        var stored = start
         var outcome = Outcome.empty
-        scan: while true {
-            let producer = tt_load_acquire(producerPosition)
-            guard consumer < producer else { break }
-            while consumer < producer {
-                let offset = Int(consumer & mask)
-                let header = (data + offset).assumingMemoryBound(to: UInt32.self)
-                let word = tt_load_acquire_32(header)
-                if word & Self.busyBit != 0 {
-                    if consumer == start { outcome = .busy }
-                    break scan
-                }
-                let length = Int(word & ~(Self.busyBit | Self.discardBit))
-                if word & Self.discardBit == 0 {
-                    deliverRecord(at: offset + Self.headerBytes, length: length)
-                }
-                consumer += UInt64((length + Self.headerBytes + 7) & ~7)
-                outcome = .consumed
-                // Give space back now and then within a long pass.
-                if consumer - stored >= UInt64(dataBytes / 4) {
-                    tt_store_release(consumerPosition, consumer)
-                    stored = consumer
-                }
+        while consumer < producer {
+            let offset = Int(consumer & mask)
+            let header = (data + offset).assumingMemoryBound(to: UInt32.self)
+            let word = tt_load_acquire_32(header)
+            if word & Self.busyBit != 0 {
+                if consumer == start { outcome = .busy }
+                break
+            }
+            let length = Int(word & ~(Self.busyBit | Self.discardBit))
+            if word & Self.discardBit == 0 {
+                deliverRecord(at: offset + Self.headerBytes, length: length)
+            }
+            consumer += UInt64((length + Self.headerBytes + 7) & ~7)
+            outcome = .consumed
+            // Give space back now and then within a long pass.
+            if consumer - stored >= UInt64(dataBytes / 4) {
+                tt_store_release(consumerPosition, consumer)
+                stored = consumer
             }
         }
         if consumer != stored { tt_store_release(consumerPosition, consumer) }

@@ -68,6 +68,14 @@ public final class Tracer: Sendable {
         public init() {}
     }
 
+    /// How long a tracer took to start.
+    public struct SetupTimes: Sendable {
+        /// Loading the program into the kernel, which verifies it.
+        public var load: Duration
+        /// Attaching it to every site (the uprobes' registration).
+        public var attach: Duration
+    }
+
     /// A probe the tracer attached to.
     public struct AttachedProbe: Sendable {
         public var probe: ProbeName
@@ -88,6 +96,9 @@ public final class Tracer: Sendable {
     public let attachMode: AttachMode
     /// The ring buffer's size in bytes.
     public let ringBufferBytes: Int
+    /// How long setting up took: loading the program (the kernel verifies
+    /// it) and attaching it to the sites.
+    public let setupTimes: SetupTimes
     /// The most payload bytes one hit of the attached probes can send (0
     /// when no payload is read): with a ring buffer at least this large
     /// plus a burst of events, such a payload arrives whole even while the
@@ -195,6 +206,7 @@ public final class Tracer: Sendable {
         guard ringBufferBytes >= pageSize, ringBufferBytes & (ringBufferBytes - 1) == 0, ringBufferBytes <= 1 << 30 else {
             throw .invalidRingBufferSize(ringBufferBytes, pageSize: pageSize)
         }
+        let loadStart = ContinuousClock.now
         let resources = try LibbpfResources(.init(
             mode: mode, ringBufferBytes: ringBufferBytes,
             wakeupBytes: options.wakeupBytes ?? ringBufferBytes / 16,
@@ -217,6 +229,7 @@ public final class Tracer: Sendable {
             return .attachFailed(probe, error.reason)
         }
 
+        let attachStart = ContinuousClock.now
         var kept: [Int] = []
         do throws(TracerError) {
             switch mode {
@@ -263,6 +276,7 @@ public final class Tracer: Sendable {
             resources.destroy()
             throw .nothingAttached(skipped)
         }
+        let attached = ContinuousClock.now
 
         self.binary = binary
         self.pid = pid
@@ -270,6 +284,7 @@ public final class Tracer: Sendable {
         self.skipped = skipped
         self.attachMode = mode
         self.ringBufferBytes = ringBufferBytes
+        self.setupTimes = SetupTimes(load: attachStart - loadStart, attach: attached - attachStart)
         self.largestPayload = kept.map { candidates[$0].layout.payloadBound }.max() ?? 0
         self.sites = sites
         self.probeNames = candidates.map(\.probe.probe)
@@ -398,6 +413,16 @@ public final class Tracer: Sendable {
             pid: pid, probes: attachedIndices.map { perProbe[$0] },
             decodingFailures: counts.failures.reduce(0, +) + counts.unattributedFailures,
             unattributedFailures: unattributed)
+    }
+
+    /// Passes the reader has made over the ring buffer so far; events per
+    /// pass tell how rarely the reader wakes (benchmarks).
+    public var readerPasses: UInt64 { reader.generation }
+
+    /// The kernel's count of runs of the capture program and the time spent
+    /// in them, while a ``ProgramRunTimeStatistics`` is alive (else zero).
+    public func programRunTime() -> ProgramRunTime {
+        ProgramRunTime(descriptor: resources.programDescriptor)
     }
 
     /// Stops reading, ends every subscription and detaches every probe.

@@ -191,6 +191,7 @@ func openBPFDescriptors() -> Int {
 }
 
 /// A counter shared with the reader thread.
+// @unchecked Sendable: `count` and `disordered` are only touched under `lock`.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0

@@ -18,6 +18,8 @@ enum RIPRelativeFixture {
     }()
 
     /// Starts the fixture; it fires its probes once `release()` writes a line to its input.
+    // @unchecked Sendable: used by one test at a time; Process and Pipe are
+    // not marked Sendable but are not mutated after start.
     final class Running: @unchecked Sendable {
         let process = Process()
         private let input = Pipe()
