@@ -113,6 +113,10 @@ struct tt_arg_layout {
 struct tt_layout {
     tt_u32 arg_count;
     tt_u32 flags;
+    /// Bit i set: argument i is a string or byte array read into the data
+    /// area (the program skips the others without looking at them).
+    tt_u16 item_mask;
+    tt_u16 reserved;
     struct tt_arg_layout args[TT_MAX_ARGS];
 };
 

@@ -76,7 +76,6 @@ struct CaptureBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let modes = mode.isEmpty ? (AttachMode.kernelHasMultiUprobe ? [.multiUprobe, .perSite] : [.perSite]) : mode
         var report = CaptureBenchReport(events: events, repetitions: repetitions)
-        let runTime = try ProgramRunTimeStatistics()
         let parts = Set(measure.isEmpty ? Measurement.allCases : measure)
 
         // 1. Start (load + attach) and detach, all probes, modes alternating.
@@ -117,18 +116,20 @@ struct CaptureBenchCommand: AsyncParsableCommand {
         }
         for mode in modes where parts.contains(.cost) {
             let runs = floods[mode] ?? []
+            // The kernel's run-time count costs time of its own (two clock
+            // reads per run): measured apart, on the empty program too.
+            let (capture, empty) = try programTimes(mode: mode)
             report.cost.append(.init(
                 mode: mode,
                 floorRate: median(runs.map(\.floorRate)),
                 captureRate: median(runs.map(\.rate)),
                 ratio: median(runs.map { $0.floorRate / $0.rate }),
-                programNanoseconds: median(runs.map(\.programNanoseconds)),
+                programNanoseconds: capture, emptyProgramNanoseconds: empty,
                 userNanoseconds: median(runs.map(\.userNanoseconds)),
                 eventsPerPass: median(runs.map(\.eventsPerPass)),
                 fired: runs.reduce(0) { $0 + $1.fired }, delivered: runs.reduce(0) { $0 + $1.delivered },
                 lost: runs.reduce(0) { $0 + $1.lost }, ringBufferBytes: runs.first?.ringBufferBytes ?? 0))
         }
-        _ = runTime
 
         // 3. Whole 4 MB payloads: back to back, then paced.
         if parts.contains(.payloads) {
@@ -193,7 +194,6 @@ struct CaptureBenchCommand: AsyncParsableCommand {
     struct FloodSample {
         var rate: Double
         var floorRate = 0.0
-        var programNanoseconds: Double
         var userNanoseconds: Double
         var eventsPerPass: Double
         var fired: UInt64, delivered: UInt64, lost: UInt64
@@ -209,6 +209,24 @@ struct CaptureBenchCommand: AsyncParsableCommand {
         return try floodRate()
     }
 
+    /// Nanoseconds per run of the capture program and of the empty one, as
+    /// the kernel counts them during a flood each.
+    private func programTimes(mode: AttachMode) throws -> (capture: Double, empty: Double) {
+        try withExtendedLifetime(try ProgramRunTimeStatistics()) {
+            let times = try [false, true].map { empty in
+                var options = Tracer.Options()
+                options.attachMode = mode
+                options.attachEmptyProgram = empty
+                let tracer = try Tracer(binary: fixture, probes: [Self.flood], options: options)
+                defer { tracer.close() }
+                let before = tracer.programRunTime()
+                _ = try floodRate()
+                return tracer.programRunTime().since(before).nanosecondsPerRun
+            }
+            return (times[0], times[1])
+        }
+    }
+
     /// A flood with every event decoded (and its height checked) in user space.
     private func captureFlood(mode: AttachMode) throws -> FloodSample {
         var options = Tracer.Options()
@@ -220,7 +238,6 @@ struct CaptureBenchCommand: AsyncParsableCommand {
             if case .signed = event["height"] { decoded.add(1, ordering: .relaxed) }
         }
         defer { subscription.cancel() }
-        let program = tracer.programRunTime()
         let cpu = Self.processCPUTime()
         let passes = tracer.readerPasses
         let rate = try floodRate()
@@ -237,10 +254,9 @@ struct CaptureBenchCommand: AsyncParsableCommand {
         let counted = tracer.readerPasses
         while tracer.readerPasses < counted + 2, ContinuousClock.now < deadline { usleep(1000) }
         let userNanoseconds = (Self.processCPUTime() - cpu) * 1e9 / Double(events)
-        let ran = tracer.programRunTime().since(program)
         let statistics = tracer.statistics()
         return FloodSample(
-            rate: rate, programNanoseconds: ran.nanosecondsPerRun, userNanoseconds: userNanoseconds,
+            rate: rate, userNanoseconds: userNanoseconds,
             eventsPerPass: Double(statistics.delivered) / Double(max(tracer.readerPasses - passes, 1)),
             fired: UInt64(events), delivered: UInt64(decoded.load(ordering: .relaxed)), lost: statistics.lost,
             ringBufferBytes: tracer.ringBufferBytes)
@@ -568,7 +584,9 @@ private struct CaptureBenchReport: Encodable {
         var floorRate: Double, captureRate: Double
         /// The median of each repetition's floor rate / capture rate.
         var ratio: Double
-        var programNanoseconds: Double, userNanoseconds: Double, eventsPerPass: Double
+        /// Per run as the kernel counts (its count adds the empty program's time).
+        var programNanoseconds: Double, emptyProgramNanoseconds: Double
+        var userNanoseconds: Double, eventsPerPass: Double
         var fired: UInt64, delivered: UInt64, lost: UInt64
         var ringBufferBytes: Int
     }
@@ -620,8 +638,9 @@ private struct CaptureBenchReport: Encodable {
         lines.append("probe not attached: \(rate(unattachedRate))")
         for entry in cost {
             lines.append("\(entry.mode): empty program (the floor) \(rate(entry.floorRate)); capture, decoded in user space \(rate(entry.captureRate)) = floor / " + String(format: "%.2f", entry.ratio))
-            lines.append(String(format: "  per event: %.0f ns in the BPF program, %.0f ns CPU in user space, %.0f events per reader pass",
-                                entry.programNanoseconds, entry.userNanoseconds, entry.eventsPerPass))
+            lines.append(String(format: "  per event: %.0f ns in the BPF program (%.0f counted, less %.0f the count costs on the empty program), %.0f ns CPU in user space, %.0f events per reader pass",
+                                entry.programNanoseconds - entry.emptyProgramNanoseconds, entry.programNanoseconds, entry.emptyProgramNanoseconds,
+                                entry.userNanoseconds, entry.eventsPerPass))
             lines.append("  flood: \(entry.fired) fired, \(entry.delivered) decoded, \(entry.lost) lost (\(entry.ringBufferBytes >> 20) MiB ring buffer)")
         }
         if let payloads {

@@ -119,6 +119,12 @@ struct CaptureLayout: Sendable, Equatable {
                 args[index] = slot.abi
             }
         }
+        for (index, slot) in slots.enumerated() {
+            let kind = slot.abi.kind
+            if kind == UInt8(TT_ARG_CSTRING.rawValue) || kind == UInt8(TT_ARG_BYTES.rawValue) {
+                layout.item_mask |= 1 << index
+            }
+        }
         return layout
     }
 }

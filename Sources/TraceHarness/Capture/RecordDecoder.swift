@@ -48,9 +48,29 @@ struct RecordDecoder {
         var sequence: UInt64
     }
 
+    /// What decoding needs of one probe, in one object its sites share, so
+    /// decoding a record retains one reference instead of a probe's parts.
+    private final class Decoding: Sendable {
+        let name: ProbeName
+        let tracepoint: Tracepoint?
+        let slots: [CaptureLayout.Slot]
+        let names: [String]
+        let dataSize: Int
+
+        init(_ probe: Probe) {
+            name = probe.name
+            tracepoint = probe.tracepoint
+            slots = probe.layout.slots
+            names = probe.layout.names
+            dataSize = probe.layout.usesSmallRecord ? Int(TT_SMALL_DATA_SIZE) : Int(TT_DATA_SIZE)
+        }
+    }
+
     let probes: [Probe]
     /// The probe index of each site index.
     let siteProbes: [Int]
+    /// The decoding of each site index's probe.
+    private let siteDecodings: [Decoding]
     /// Added to a CLOCK_MONOTONIC timestamp to get seconds since 1970.
     let monotonicToEpochOffset: Double
     private(set) var counts: Counts
@@ -66,6 +86,8 @@ struct RecordDecoder {
     init(probes: [Probe], siteProbes: [Int]? = nil, monotonicToEpochOffset: Double) {
         self.probes = probes
         self.siteProbes = siteProbes ?? Array(probes.indices)
+        let decodings = probes.map(Decoding.init)
+        self.siteDecodings = self.siteProbes.map { decodings[$0] }
         self.monotonicToEpochOffset = monotonicToEpochOffset
         self.counts = Counts(total: SiteCounts(sites: self.siteProbes.count))
         self.current = SiteCounts(sites: self.siteProbes.count)
@@ -180,9 +202,9 @@ struct RecordDecoder {
     private static let dataOffset = MemoryLayout<tt_event_record>.offset(of: \tt_event_record.data)!
 
     private func decodeEvent(_ record: UnsafeRawBufferPointer, header: tt_record_header, payload: [UInt8]) throws(Failure) -> TraceEvent {
-        let probe = probes[siteProbes[Int(header.site)]]
+        let probe = siteDecodings[Int(header.site)]
         let dataOffset = Self.dataOffset
-        let dataSize = probe.layout.usesSmallRecord ? Int(TT_SMALL_DATA_SIZE) : Int(TT_DATA_SIZE)
+        let dataSize = probe.dataSize
         guard record.count >= dataOffset + dataSize else { throw .truncatedRecord(size: record.count) }
         // The fixed part is shared by the small and the large record.
         let timestamp = record.loadUnaligned(fromByteOffset: MemoryLayout<tt_small_event_record>.offset(of: \tt_small_event_record.timestamp_ns)!, as: UInt64.self)
@@ -197,9 +219,11 @@ struct RecordDecoder {
         }
         let data = UnsafeRawBufferPointer(rebasing: record[dataOffset..<(dataOffset + dataSize)])
 
+        let slots = probe.slots
         var fields: [NamedValue] = []
-        fields.reserveCapacity(probe.layout.slots.count)
-        for (index, slot) in probe.layout.slots.enumerated() {
+        fields.reserveCapacity(slots.count)
+        for index in slots.indices {
+            let slot = slots[index]
             let raw = argument(index)
             let faulted = faultMask & (1 << index) != 0
             let value: FieldValue
@@ -238,7 +262,7 @@ struct RecordDecoder {
                 let pointed = pointee > 0 && !faulted ? Array(data[offset..<(offset + pointee)]) : nil
                 value = .raw(value: number, size: bytes, signed: signed, pointee: pointed)
             }
-            fields.append(NamedValue(name: probe.layout.names[index], value: value))
+            fields.append(NamedValue(name: probe.names[index], value: value))
         }
         return TraceEvent(
             probe: probe.name,

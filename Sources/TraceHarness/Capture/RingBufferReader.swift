@@ -20,8 +20,10 @@ import Synchronization
 final class RingBufferReader: @unchecked Sendable {
     /// State touched only by the reader thread.
     private final class Context {
-        var decoder: RecordDecoder
-        var batch: [TraceEvent] = []
+        // Unchecked: only the reader thread touches these (and the check
+        // would cost a runtime call per record).
+        @exclusivity(unchecked) var decoder: RecordDecoder
+        @exclusivity(unchecked) var batch: [TraceEvent] = []
 
         init(decoder: RecordDecoder) {
             self.decoder = decoder

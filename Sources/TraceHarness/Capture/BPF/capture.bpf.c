@@ -179,9 +179,11 @@ struct item_result {
         if (!area || !layout || !arguments || !result)                         \
             return 0;                                                          \
         __u32 count = layout->arg_count;                                       \
+        __u32 items = layout->item_mask;                                       \
         for (__u32 i = 0; i < TT_MAX_ARGS; i++) {                              \
-            result->lengths[i] = 0;                                            \
-            if (i >= count || (skip & (1u << i)))                              \
+            if (!(items >> i))                                                 \
+                break;                                                         \
+            if (i >= count || (skip & (1u << i)) || !(items & (1u << i)))      \
                 continue;                                                      \
             __u8 kind = layout->args[i].kind;                                  \
             if (kind != TT_ARG_CSTRING && kind != TT_ARG_BYTES)                \
@@ -350,8 +352,9 @@ __noinline int send_payload(const struct tt_layout *layout, const struct argumen
         record->header.sequence = sequence;                                    \
         record->timestamp_ns = bpf_ktime_get_ns();                             \
         record->arg_count = site->layout.arg_count;                            \
-        READ_ITEMS((void *)record->data, &site->layout,                        \
-                   (const struct argument_values *)record->args, unreadable, items); \
+        if (site->layout.item_mask)                                            \
+            READ_ITEMS((void *)record->data, &site->layout,                    \
+                       (const struct argument_values *)record->args, unreadable, items); \
         __builtin_memcpy(record->lengths, items->lengths, sizeof(record->lengths)); \
         record->truncated_mask = items->truncated_mask;                        \
     }                                                                          \
