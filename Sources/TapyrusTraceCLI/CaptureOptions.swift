@@ -15,13 +15,23 @@ struct CaptureOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Size of the ring buffer: a power of two of bytes, or with a K, M or G suffix, e.g. 16M (default: sized from what the probes can emit).",
         valueName: "size"))
-    var ringBufferSize: RingBufferSize?
+    var ringBufferSize: String?
 
     func validate() throws {
-        if let bytes = ringBufferSize?.bytes, bytes & (bytes - 1) != 0 || bytes < 4096 {
+        _ = try ringBufferBytes()
+        _ = try attachMode()
+    }
+
+    /// The ring buffer size asked for, in bytes, or nil for the default.
+    func ringBufferBytes() throws -> Int? {
+        guard let ringBufferSize else { return nil }
+        guard let bytes = RingBufferSize(argument: ringBufferSize)?.bytes else {
+            throw ValidationError("--ring-buffer-size '\(ringBufferSize)' is not a size: write bytes, or a number with K, M or G")
+        }
+        guard bytes & (bytes - 1) == 0, bytes >= 4096 else {
             throw ValidationError("--ring-buffer-size \(bytes) is not a power of two of at least 4096 bytes")
         }
-        _ = try attachMode()
+        return bytes
     }
 
     /// The attach mode asked for: the flag, else the environment, else auto.
@@ -38,7 +48,7 @@ struct CaptureOptions: ParsableArguments {
     func tracerOptions(capturesPayloads: Bool = true) throws -> Tracer.Options {
         var options = Tracer.Options()
         options.attachMode = try attachMode()
-        options.ringBufferBytes = ringBufferSize?.bytes
+        options.ringBufferBytes = try ringBufferBytes()
         options.capturesPayloads = capturesPayloads
         return options
     }
@@ -59,7 +69,7 @@ extension AttachMode: ExpressibleByArgument {}
 
 /// A ring buffer size in bytes, written as a number with an optional K, M or G suffix
 /// (powers of 1024).
-struct RingBufferSize: ExpressibleByArgument, CustomStringConvertible {
+struct RingBufferSize: CustomStringConvertible {
     var bytes: Int
 
     init(bytes: Int) {

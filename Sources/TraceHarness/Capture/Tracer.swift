@@ -309,14 +309,14 @@ public final class Tracer: Sendable {
     }
 
     /// The ring buffer size for probes of these layouts: room for a burst of
-    /// 16,384 of their largest event records (at most 8 MiB), plus the
-    /// largest payload one hit can send, rounded up to a power of two, at
-    /// least 1 MiB. Without payloads that is 4 MiB for small records and
-    /// 8 MiB for records with long strings; with tapyrusd's 32 MiB P2P
-    /// messages, 64 MiB.
+    /// 16,384 of their largest event records (at most 4 MiB: the ring is
+    /// resident memory for the whole capture), plus the largest payload one
+    /// hit can send, rounded up to a power of two, at least 1 MiB. Without
+    /// payloads that is 4 MiB (16,384 small records, about 6,000 with long
+    /// strings); with tapyrusd's 32 MiB P2P messages, 64 MiB.
     static func ringBufferBytes(for layouts: [CaptureLayout]) -> Int {
         let record = layouts.map(\.eventRecordBytes).max() ?? 0
-        let events = min(record * 16_384, 8 << 20)
+        let events = min(record * 16_384, 4 << 20)
         let payload = layouts.map(\.payloadBound).max() ?? 0
         let needed = max(events + payload, 1 << 20)
         return 1 << (Int.bitWidth - (needed - 1).leadingZeroBitCount)
