@@ -9,19 +9,7 @@ struct CaptureFlagsTests {
     /// Runs tapyrus-trace with `environment` added to this process's.
     private func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Fixture.Output {
         guard let path = CLI.path else { throw FixtureError("tapyrus-trace was not built") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Fixture.Output(status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-                              standardError: String(decoding: errData, as: UTF8.self))
+        return try Fixture.run(path, arguments, environment: environment)
     }
 
     private let block = ["--probe", "validation:block_connected", "--duration", "0.2"]

@@ -92,50 +92,6 @@ struct FixtureCaptureTests {
         try statistics.requireNoLoss()
     }
 
-    @Test("a flood of 1,000,000 events: every hit delivered or counted lost, exactly")
-    func flood() async throws {
-        let count = 1_000_000
-        let copy = try Fixture.privateCopy()
-        let tracer = try Tracer(binary: copy, probes: [ProbeName(provider: "validation", name: "block_connected")])
-        defer { tracer.close() }
-        let received = Counter()
-        let subscription = tracer.onEvent { event in
-            if case .signed(let height)? = event["height"], height == Int64(received.value) {
-                received.increment()
-            } else {
-                received.markOutOfOrder()
-            }
-        }
-        defer { subscription.cancel() }
-        _ = try Fixture.run(copy: copy, ["flood", "\(count)"])
-        await tracer.drain()
-        let statistics = tracer.statistics()
-        let probe = try #require(statistics.probes.first)
-        #expect(probe.hits == UInt64(count))
-        #expect(probe.delivered + probe.lost == UInt64(count))
-        #expect(statistics.unaccounted == 0)
-        #expect(received.value == Int(probe.delivered))
-        if probe.lost == 0 { #expect(!received.outOfOrder) }
-    }
-
-    @Test("a tracer attached to one pid sees only that process")
-    func pidFilter() async throws {
-        let copy = try Fixture.privateCopy()
-        let traced = try ServingFixture(copy: copy)
-        let other = try ServingFixture(copy: copy)
-        defer { traced.stop(); other.stop() }
-        let tracer = try Tracer(binary: copy, pid: traced.pid)
-        defer { tracer.close() }
-        let stream = tracer.events()
-        _ = try other.send("catalogue")
-        let lines = try traced.send("catalogue")
-        _ = try other.send("catalogue")
-        let events = try await collect(lines.count, from: stream)
-        await tracer.drain()
-        #expect(events.allSatisfy { $0.pid == traced.pid })
-        #expect(tracer.statistics().hits == UInt64(lines.count))
-    }
-
     @Test("bad input gives one clear error and leaks no BPF descriptors")
     func badInput() throws {
         let before = openBPFDescriptors()
