@@ -1,14 +1,16 @@
 // The C surface tapyrus-trace uses: libbpf, libelf, and a few helpers for what
 // Swift cannot express directly (option structs with size fields, varargs
 // logging callbacks, a kernel interface newer than the installed libbpf,
-// ordered loads and stores on shared memory). Everything above this module
-// is Swift.
+// ordered loads and stores on shared memory), and the system headers Swift's
+// Glibc module leaves out (epoll, pt_regs). Everything above this module is
+// Swift.
 #ifndef TAPYRUS_TRACE_CBPF_SHIM_H
 #define TAPYRUS_TRACE_CBPF_SHIM_H
 
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include <asm/ptrace.h>
+#include <sys/epoll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "capture_abi.h"

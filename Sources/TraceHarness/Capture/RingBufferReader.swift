@@ -12,8 +12,9 @@ import Synchronization
 /// around the end of the data area is copied together first.
 ///
 /// The thread consumes what is there, delivers the decoded batch to the hub,
-/// and when the ring is empty sleeps until the program wakes it (once a
-/// threshold of bytes waits) or its short poll interval passes.
+/// and then sleeps until the program wakes it (the bytes waiting crossed a
+/// threshold) or its short poll interval passes; a burst it reads on until
+/// drained.
 // @unchecked Sendable: `Context` and the mappings are touched only by the
 // reader thread; other threads read the published counters under `published`
 // and the atomics.
@@ -44,6 +45,7 @@ final class RingBufferReader: @unchecked Sendable {
     private let context: Context
     private let hub: EventHub
     private let pollInterval: Int32
+    private let wakeupBytes: Int
     private let stopRequested = Atomic<Bool>(false)
     private let running = Atomic<Bool>(true)
     private let passes = Atomic<UInt64>(0)
@@ -51,7 +53,7 @@ final class RingBufferReader: @unchecked Sendable {
     private let published: Mutex<RecordDecoder.Counts>
     private let stopOnce = Mutex<Bool>(false)
 
-    init(descriptor: Int32, dataBytes: Int, decoder: RecordDecoder, hub: EventHub, pollInterval: Int32) throws(TracerError) {
+    init(descriptor: Int32, dataBytes: Int, wakeupBytes: Int, decoder: RecordDecoder, hub: EventHub, pollInterval: Int32) throws(TracerError) {
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         guard let consumer = mmap(nil, pageSize, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), consumer != MAP_FAILED else {
             throw .readerFailed("cannot map the ring buffer's consumer page: \(String(cString: strerror(errno)))")
@@ -71,6 +73,7 @@ final class RingBufferReader: @unchecked Sendable {
         self.context = Context(decoder: decoder)
         self.hub = hub
         self.pollInterval = max(pollInterval, 1)
+        self.wakeupBytes = wakeupBytes
         self.published = Mutex(decoder.publishedCounts)
         let thread = Thread { [self] in run() }
         thread.name = "tapyrus-trace ring buffer"
@@ -90,21 +93,35 @@ final class RingBufferReader: @unchecked Sendable {
     private var data: UnsafeRawPointer { UnsafeRawPointer(producerMapping + pageSize) }
 
     private func run() {
+        // Edge-triggered: a wait ends on the program's wakeup (the bytes
+        // waiting crossed the threshold) or the poll interval, not merely
+        // because some records wait; so the reader takes them in batches
+        // and does not contend with the producing CPU record by record.
+        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        var interest = epoll_event(events: EPOLLIN.rawValue | EPOLLET.rawValue, data: epoll_data_t(fd: descriptor))
+        let edgeTriggered = epoll >= 0 && epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &interest) == 0
         var pollDescriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        var ready = epoll_event()
         while !stopRequested.load(ordering: .acquiring) {
-            let outcome = consume()
+            let (outcome, bytes) = consume()
             flush()
             switch outcome {
-            case .consumed:
+            case .consumed where bytes >= wakeupBytes / 2:
+                // A burst: read on until it is drained.
                 continue
             case .busy:
                 // A record is being written (a payload chunk): it completes
-                // within microseconds; polling would return at once.
+                // within microseconds.
                 usleep(20)
-            case .empty:
-                _ = poll(&pollDescriptor, 1, pollInterval)
+            case .consumed, .empty:
+                if edgeTriggered {
+                    _ = epoll_wait(epoll, &ready, 1, pollInterval)
+                } else if outcome == .empty {
+                    _ = poll(&pollDescriptor, 1, pollInterval)
+                }
             }
         }
+        if epoll >= 0 { close(epoll) }
         // A last pass for what arrived while stopping.
         _ = consume()
         flush()
@@ -117,7 +134,7 @@ final class RingBufferReader: @unchecked Sendable {
     /// Decodes the complete records that waited when the pass began (at
     /// most a ring's worth, so a pass ends and its batch is delivered even
     /// while records keep coming), then tells the kernel how far it read.
-    private func consume() -> Outcome {
+    private func consume() -> (Outcome, bytes: Int) {
         let mask = UInt64(dataBytes - 1)
         let start = tt_load_acquire(consumerPosition)
         let producer = tt_load_acquire(producerPosition)
@@ -145,7 +162,7 @@ final class RingBufferReader: @unchecked Sendable {
             }
         }
         if consumer != stored { tt_store_release(consumerPosition, consumer) }
-        return outcome
+        return (outcome, Int(consumer - start))
     }
 
     /// Decodes the record of `length` bytes at `offset` in the data area.

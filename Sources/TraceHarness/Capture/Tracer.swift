@@ -207,9 +207,10 @@ public final class Tracer: Sendable {
             throw .invalidRingBufferSize(ringBufferBytes, pageSize: pageSize)
         }
         let loadStart = ContinuousClock.now
+        let wakeupBytes = options.wakeupBytes ?? ringBufferBytes / 16
         let resources = try LibbpfResources(.init(
             mode: mode, ringBufferBytes: ringBufferBytes,
-            wakeupBytes: options.wakeupBytes ?? ringBufferBytes / 16,
+            wakeupBytes: wakeupBytes,
             emptyProgram: options.attachEmptyProgram, verbose: options.verboseLibbpf))
 
         let sites = candidates.flatMap(\.sites)
@@ -296,7 +297,7 @@ public final class Tracer: Sendable {
             siteProbes: sites.map(\.probeIndex),
             monotonicToEpochOffset: Self.monotonicToEpochOffset())
         do {
-            self.reader = try RingBufferReader(descriptor: resources.eventsDescriptor, dataBytes: ringBufferBytes,
+            self.reader = try RingBufferReader(descriptor: resources.eventsDescriptor, dataBytes: ringBufferBytes, wakeupBytes: wakeupBytes,
                                                decoder: decoder, hub: hub, pollInterval: options.pollInterval)
         } catch {
             resources.destroy()
