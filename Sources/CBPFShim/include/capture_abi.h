@@ -187,6 +187,10 @@ struct tt_chunk_header {
     struct tt_record_header header;
     tt_u32 offset;
     tt_u32 length;
+    /// The bytes the whole payload was to have (user space reserves them
+    /// once).
+    tt_u32 total;
+    tt_u32 reserved;
 };
 
 /// Counters per site (per CPU in the map; user space sums them).

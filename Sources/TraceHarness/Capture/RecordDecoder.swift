@@ -164,7 +164,10 @@ struct RecordDecoder {
             guard record.count >= headerSize + length else { throw .truncatedRecord(size: record.count) }
             let bytes = UnsafeRawBufferPointer(rebasing: record[headerSize..<(headerSize + length)])
             if chunk.offset == 0 {
-                pending[key] = Array(bytes)
+                var whole: [UInt8] = []
+                whole.reserveCapacity(max(Int(chunk.total), length))
+                whole.append(contentsOf: bytes)
+                pending[key] = whole
             } else if pending[key]?.count == Int(chunk.offset) {
                 pending[key]!.append(contentsOf: bytes)
             }

@@ -65,11 +65,13 @@ enum RecordBuilder {
     }
 
     /// A payload chunk record: header, then `bytes`.
-    static func chunk(cookie: UInt32, sequence: UInt64, offset: UInt32, bytes: [UInt8], declaredLength: UInt32? = nil, pid: UInt32 = 4242) -> [UInt8] {
+    static func chunk(cookie: UInt32, sequence: UInt64, offset: UInt32, bytes: [UInt8], declaredLength: UInt32? = nil,
+                      total: UInt32 = 0, pid: UInt32 = 4242) -> [UInt8] {
         let header = tt_chunk_header(
             header: tt_record_header(type: UInt32(TT_RECORD_CHUNK.rawValue), site: cookie, pid: pid, tid: pid, sequence: sequence),
             offset: offset,
-            length: declaredLength ?? UInt32(bytes.count))
+            length: declaredLength ?? UInt32(bytes.count),
+            total: total, reserved: 0)
         return withUnsafeBytes(of: header) { Array($0) } + bytes
     }
 

@@ -196,9 +196,9 @@ struct RecordDecoderTests {
     /// The message's chunks as the program sends them: 256, 4096, the rest.
     static func chunks(sequence: UInt64, of bytes: [UInt8] = message) -> [[UInt8]] {
         [
-            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 0, bytes: Array(bytes[0..<256])),
-            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 256, bytes: Array(bytes[256..<4352])),
-            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 4352, bytes: Array(bytes[4352...])),
+            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 0, bytes: Array(bytes[0..<256]), total: UInt32(bytes.count)),
+            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 256, bytes: Array(bytes[256..<4352]), total: UInt32(bytes.count)),
+            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 4352, bytes: Array(bytes[4352...]), total: UInt32(bytes.count)),
         ]
     }
 
@@ -356,7 +356,7 @@ struct RecordDecoderTests {
         #expect(MemoryLayout<tt_small_event_record>.size == (dataOffset ?? 0) + Int(TT_SMALL_DATA_SIZE))
         #expect(MemoryLayout<tt_event_record>.size == (dataOffset ?? 0) + Int(TT_DATA_SIZE))
         #expect(MemoryLayout<tt_record_header>.size == 24)
-        #expect(MemoryLayout<tt_chunk_header>.size == 32)
+        #expect(MemoryLayout<tt_chunk_header>.size == 40)
     }
 
     // MARK: raw probes

@@ -268,6 +268,8 @@ struct {
         chunk->head.header.sequence = c->sequence;                             \
         chunk->head.offset = (__u32)c->delivered;                              \
         chunk->head.length = n;                                                \
+        chunk->head.total = (__u32)c->length;                                  \
+        chunk->head.reserved = 0;                                              \
         submit(chunk, sizeof(*chunk));                                         \
         c->delivered += n;                                                     \
         return c->delivered >= c->length ? 1 : 0;                              \
