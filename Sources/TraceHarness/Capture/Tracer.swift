@@ -347,7 +347,9 @@ public final class Tracer: Sendable {
 
     /// Counters of the capture so far, per probe, for every traced process.
     public func statistics() -> CaptureStatistics {
-        statistics(of: siteStatistics(pid: nil), pid: nil, counts: reader.counts.total)
+        let counts = reader.counts.total
+        let kernel = kernelCounters()
+        return summary(of: siteStatistics(counts: counts, kernel: kernel), pid: nil, counts: counts, kernel: kernel)
     }
 
     /// Counters of the capture so far, per probe, for process `pid` alone.
@@ -357,23 +359,15 @@ public final class Tracer: Sendable {
     /// counts for this process, and delivered events and undecodable records
     /// user space's. A process never traced has all counts zero.
     public func statistics(pid: Int32) -> CaptureStatistics {
-        let counts = reader.counts.processes[pid] ?? RecordDecoder.SiteCounts(sites: sites.count)
-        return statistics(of: siteStatistics(pid: pid, counts: counts), pid: pid, counts: counts)
+        let counts = processCounts(pid)
+        return summary(of: siteStatistics(pid: pid, counts: counts), pid: pid, counts: counts, kernel: kernelCounters())
     }
 
     /// Counters per site, for every traced process or for process `pid`
     /// alone (hits are then delivered + lost), in site index order.
     public func siteStatistics(pid: Int32? = nil) -> [SiteStatistics] {
-        if let pid {
-            return siteStatistics(pid: pid, counts: reader.counts.processes[pid] ?? RecordDecoder.SiteCounts(sites: sites.count))
-        }
-        let counts = reader.counts.total
-        return sites.indices.map { index in
-            let kernel = resources.siteStatistics(UInt32(index))
-            return SiteStatistics(
-                site: sites[index].site, hits: kernel.hits, delivered: counts.delivered[index], lost: kernel.events_lost,
-                payloadsCut: kernel.chunks_lost, readFaults: kernel.read_faults, decodingFailures: counts.failures[index])
-        }
+        guard let pid else { return siteStatistics(counts: reader.counts.total, kernel: kernelCounters()) }
+        return siteStatistics(pid: pid, counts: processCounts(pid))
     }
 
     /// How often each site fired, for every traced process or for process
@@ -387,6 +381,23 @@ public final class Tracer: Sendable {
         Set(reader.counts.processes.keys).union(resources.processesWithLosses()).sorted()
     }
 
+    /// The kernel's counters of every site, by site index.
+    private func kernelCounters() -> [tt_site_stats] {
+        sites.indices.map { resources.siteStatistics(UInt32($0)) }
+    }
+
+    private func processCounts(_ pid: Int32) -> RecordDecoder.SiteCounts {
+        reader.counts.processes[pid] ?? RecordDecoder.SiteCounts(sites: sites.count)
+    }
+
+    private func siteStatistics(counts: RecordDecoder.SiteCounts, kernel: [tt_site_stats]) -> [SiteStatistics] {
+        sites.indices.map { index in
+            SiteStatistics(
+                site: sites[index].site, hits: kernel[index].hits, delivered: counts.delivered[index], lost: kernel[index].events_lost,
+                payloadsCut: kernel[index].chunks_lost, readFaults: kernel[index].read_faults, decodingFailures: counts.failures[index])
+        }
+    }
+
     private func siteStatistics(pid: Int32, counts: RecordDecoder.SiteCounts) -> [SiteStatistics] {
         sites.indices.map { index in
             let kernel = resources.processLosses(pid: pid, site: UInt32(index))
@@ -398,7 +409,8 @@ public final class Tracer: Sendable {
     }
 
     /// Sums site counters into probe counters for the attached probes.
-    private func statistics(of siteCounters: [SiteStatistics], pid: Int32?, counts: RecordDecoder.SiteCounts) -> CaptureStatistics {
+    private func summary(of siteCounters: [SiteStatistics], pid: Int32?, counts: RecordDecoder.SiteCounts,
+                         kernel: [tt_site_stats]) -> CaptureStatistics {
         var perProbe = probeNames.map { CaptureStatistics.Probe(probe: $0, hits: 0, delivered: 0, lost: 0, payloadsCut: 0, readFaults: 0) }
         for (index, site) in siteCounters.enumerated() {
             let probe = sites[index].probeIndex
@@ -409,11 +421,10 @@ public final class Tracer: Sendable {
             perProbe[probe].readFaults += site.readFaults
             perProbe[probe].decodingFailures += site.decodingFailures
         }
-        let unattributed = sites.indices.reduce(UInt64(0)) { $0 + resources.siteStatistics(UInt32($1)).unattributed }
         return CaptureStatistics(
             pid: pid, probes: attachedIndices.map { perProbe[$0] },
             decodingFailures: counts.failures.reduce(0, +) + counts.unattributedFailures,
-            unattributedFailures: unattributed)
+            unattributedFailures: kernel.reduce(0) { $0 + $1.unattributed })
     }
 
     /// Passes the reader has made over the ring buffer so far; events per
