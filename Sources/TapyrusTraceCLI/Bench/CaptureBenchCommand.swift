@@ -136,8 +136,9 @@ struct CaptureBenchCommand: AsyncParsableCommand {
             let burst = try await payloadRun(pauseMicroseconds: 0)
             let paced = try await payloadRun(pauseMicroseconds: payloadPause)
             report.payloads = .init(
-                sent: payloads, burstComplete: burst.complete, burstLost: burst.lost, burstMegabytesPerSecond: burst.megabytesPerSecond,
-                pacedComplete: paced.complete, pacedLost: paced.lost, pauseMicroseconds: payloadPause,
+                sent: payloads, burstComplete: burst.complete, burstLost: burst.lost, burstCut: burst.cut,
+                burstMegabytesPerSecond: burst.megabytesPerSecond,
+                pacedComplete: paced.complete, pacedLost: paced.lost, pacedCut: paced.cut, pauseMicroseconds: payloadPause,
                 pacedMegabytesPerSecond: paced.megabytesPerSecond, ringBufferBytes: burst.ringBufferBytes)
         }
 
@@ -276,7 +277,7 @@ struct CaptureBenchCommand: AsyncParsableCommand {
 
     /// Sends `payloads` messages of 4,000,000 bytes through net:inbound_message
     /// and counts how many arrived whole.
-    private func payloadRun(pauseMicroseconds: Int) async throws -> (complete: Int, lost: UInt64, megabytesPerSecond: Double, ringBufferBytes: Int) {
+    private func payloadRun(pauseMicroseconds: Int) async throws -> (complete: Int, lost: UInt64, cut: UInt64, megabytesPerSecond: Double, ringBufferBytes: Int) {
         let size = 4_000_000
         let tracer = try Tracer(binary: fixture, probes: [ProbeName(provider: "net", name: "inbound_message")])
         defer { tracer.close() }
@@ -293,7 +294,12 @@ struct CaptureBenchCommand: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let statistics = tracer.statistics()
         let whole = complete.load(ordering: .relaxed)
-        return (whole, statistics.lost + statistics.payloadsCut, Double(whole * size) / 1e6 / elapsed.seconds, tracer.ringBufferBytes)
+        // Every hit is accounted for: its event delivered (whole, or marked
+        // incomplete and counted cut) or counted lost.
+        guard statistics.hits == UInt64(payloads), statistics.delivered + statistics.lost == UInt64(payloads) else {
+            throw CommandFailure("payloads unaccounted for: \(statistics.hits) hits, \(statistics.delivered) delivered, \(statistics.lost) lost of \(payloads)")
+        }
+        return (whole, statistics.lost, statistics.payloadsCut, Double(whole * size) / 1e6 / elapsed.seconds, tracer.ringBufferBytes)
     }
 
     // MARK: memory
@@ -593,8 +599,8 @@ private struct CaptureBenchReport: Encodable {
 
     struct Payloads: Encodable {
         var sent: Int
-        var burstComplete: Int, burstLost: UInt64, burstMegabytesPerSecond: Double
-        var pacedComplete: Int, pacedLost: UInt64, pauseMicroseconds: Int, pacedMegabytesPerSecond: Double
+        var burstComplete: Int, burstLost: UInt64, burstCut: UInt64, burstMegabytesPerSecond: Double
+        var pacedComplete: Int, pacedLost: UInt64, pacedCut: UInt64, pauseMicroseconds: Int, pacedMegabytesPerSecond: Double
         var ringBufferBytes: Int
     }
 
@@ -644,10 +650,10 @@ private struct CaptureBenchReport: Encodable {
             lines.append("  flood: \(entry.fired) fired, \(entry.delivered) decoded, \(entry.lost) lost (\(entry.ringBufferBytes >> 20) MiB ring buffer)")
         }
         if let payloads {
-            lines.append(String(format: "4 MB payloads back to back: %d of %d complete, %llu lost or cut (counted), %.0f MB/s delivered whole (%d MiB ring buffer)",
-                                payloads.burstComplete, payloads.sent, payloads.burstLost, payloads.burstMegabytesPerSecond, payloads.ringBufferBytes >> 20))
-            lines.append(String(format: "4 MB payloads, one per %d µs: %d of %d complete, %llu lost or cut, %.0f MB/s delivered whole",
-                                payloads.pauseMicroseconds, payloads.pacedComplete, payloads.sent, payloads.pacedLost, payloads.pacedMegabytesPerSecond))
+            lines.append(String(format: "4 MB payloads back to back: %d of %d whole, %llu events lost, %llu payloads cut (all counted), %.0f MB/s delivered whole (%d MiB ring buffer)",
+                                payloads.burstComplete, payloads.sent, payloads.burstLost, payloads.burstCut, payloads.burstMegabytesPerSecond, payloads.ringBufferBytes >> 20))
+            lines.append(String(format: "4 MB payloads, one per %d µs: %d of %d whole, %llu events lost, %llu payloads cut, %.0f MB/s delivered whole",
+                                payloads.pauseMicroseconds, payloads.pacedComplete, payloads.sent, payloads.pacedLost, payloads.pacedCut, payloads.pacedMegabytesPerSecond))
         }
         for entry in memory {
             lines.append(String(format: "memory of %@: %.0f MB peak resident (%@ ring buffer); %@", entry.command, entry.peakMegabytes, entry.ringBuffer, entry.summary))
