@@ -186,13 +186,15 @@ final class RingBufferReader: @unchecked Sendable {
     }
 
     private func flush() {
-        let batch = context.batch
-        context.batch.removeAll(keepingCapacity: true)
         // Publish counts before events, so a consumer that saw an event
         // finds it counted.
         let counts = context.decoder.publishedCounts
         published.withLock { $0 = counts }
-        hub.deliver(batch)
+        if !context.batch.isEmpty {
+            hub.deliver(context.batch)
+            // The hub keeps no reference: the storage is reused.
+            context.batch.removeAll(keepingCapacity: true)
+        }
         passes.add(1, ordering: .releasing)
     }
 

@@ -56,16 +56,30 @@ struct {
     __uint(max_entries, 1 << 22);
 } events SEC(".maps");
 
-/// Submits a record of `size` bytes, waking the reader only when this record
-/// makes the bytes waiting cross the threshold: once per threshold's worth,
+/// Submits a record of `size` bytes, waking the reader only when the bytes
+/// waiting have just crossed the threshold: once per threshold's worth,
 /// never once per record while a slow reader lags (each wakeup is an
-/// inter-processor interrupt, expensive under virtualisation).
-static __always_inline void submit(void *record, __u64 size)
+/// inter-processor interrupt, expensive under virtualisation). Event records
+/// look only every `CHECK_EVERY`th hit of their site on a CPU (the window is
+/// that much wider), since asking the ring costs a helper call.
+#define CHECK_EVERY 32
+static __always_inline void submit(void *record, __u64 size, __u64 window)
 {
+    if (!window) {
+        bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);
+        return;
+    }
     __u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
     __u64 threshold = config.wakeup_bytes;
-    bool crossing = waiting >= threshold && waiting < threshold + 2 * (size + 8);
+    bool crossing = waiting >= threshold && waiting < threshold + 2 * window * (size + 8);
     bpf_ringbuf_submit(record, crossing ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/// The wakeup window of an event record of hit `sequence`: 0 (do not look)
+/// but every CHECK_EVERY hits.
+static __always_inline __u64 event_window(__u64 sequence)
+{
+    return (sequence & (CHECK_EVERY - 1)) == 0 ? CHECK_EVERY : 0;
 }
 
 /// Counts failures of the current process at `site`; called only on failure.
@@ -270,7 +284,7 @@ struct {
         chunk->head.length = n;                                                \
         chunk->head.total = (__u32)c->length;                                  \
         chunk->head.reserved = 0;                                              \
-        submit(chunk, sizeof(*chunk));                                         \
+        submit(chunk, sizeof(*chunk), 1);                                      \
         c->delivered += n;                                                     \
         return c->delivered >= c->length ? 1 : 0;                              \
     }
@@ -379,7 +393,7 @@ __noinline int send_payload(const struct tt_layout *layout, const struct argumen
             fill_##NAME(record, site, index, sequence, pid_tgid, unreadable, &items); \
             __u32 faults = items.faults + __builtin_popcount(unreadable);      \
             record->fault_mask = items.fault_mask | unreadable;                \
-            submit(record, sizeof(RECORD));                                    \
+            submit(record, sizeof(RECORD), event_window(sequence));            \
             if (faults) {                                                      \
                 __sync_fetch_and_add(&stats->read_faults, faults);             \
                 count_process_failure(index, 0, 0, faults, stats);             \
@@ -412,7 +426,7 @@ __noinline int send_payload(const struct tt_layout *layout, const struct argumen
             (cursor.failed || cursor.lost))                                    \
             fault_mask |= (1u << payload_arg);                                 \
         record->fault_mask = fault_mask;                                       \
-        submit(record, sizeof(RECORD));                                        \
+        submit(record, sizeof(RECORD), event_window(sequence));                \
         if (cut)                                                               \
             __sync_fetch_and_add(&stats->chunks_lost, 1);                      \
         if (faults)                                                            \
