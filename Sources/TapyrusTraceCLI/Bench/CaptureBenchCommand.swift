@@ -105,6 +105,12 @@ struct CaptureBenchCommand: AsyncParsableCommand {
         var floods: [AttachMode: [FloodSample]] = [:]
         if parts.contains(.cost) {
             report.unattachedRate = median(try (0..<repetitions).map { _ in try floodRate() })
+            report.decoderNanoseconds = median(try (0..<repetitions).map { _ in
+                guard let nanoseconds = try DecoderBenchmark.nanosecondsPerEvent(records: events) else {
+                    throw CommandFailure("the decoder benchmark's records did not all decode")
+                }
+                return nanoseconds
+            })
         }
         for _ in 0..<(parts.contains(.cost) ? repetitions : 0) {
             for mode in modes {
@@ -625,6 +631,7 @@ private struct CaptureBenchReport: Encodable {
     var setup: [Setup] = []
     var logWall: [LogWall] = []
     var unattachedRate = 0.0
+    var decoderNanoseconds = 0.0
     var cost: [Cost] = []
     var payloads: Payloads?
     var memory: [Memory] = []
@@ -641,7 +648,10 @@ private struct CaptureBenchReport: Encodable {
         for entry in logWall {
             lines.append(String(format: "log <tapyrusd> --duration 1 --attach %@: %.2f s wall", entry.mode.rawValue, entry.seconds))
         }
-        lines.append("probe not attached: \(rate(unattachedRate))")
+        if !cost.isEmpty {
+            lines.append("probe not attached: \(rate(unattachedRate))")
+            lines.append(String(format: "the decoder alone (no kernel): %.0f ns CPU per event", decoderNanoseconds))
+        }
         for entry in cost {
             lines.append("\(entry.mode): empty program (the floor) \(rate(entry.floorRate)); capture, decoded in user space \(rate(entry.captureRate)) = floor / " + String(format: "%.2f", entry.ratio))
             lines.append(String(format: "  per event: %.0f ns in the BPF program (%.0f counted, less %.0f the count costs on the empty program), %.0f ns CPU in user space, %.0f events per reader pass",
