@@ -134,7 +134,8 @@ struct CaptureBenchCommand: AsyncParsableCommand {
                 userNanoseconds: median(runs.map(\.userNanoseconds)),
                 eventsPerPass: median(runs.map(\.eventsPerPass)),
                 fired: runs.reduce(0) { $0 + $1.fired }, delivered: runs.reduce(0) { $0 + $1.delivered },
-                lost: runs.reduce(0) { $0 + $1.lost }, ringBufferBytes: runs.first?.ringBufferBytes ?? 0))
+                lost: runs.reduce(0) { $0 + $1.lost }, lostPerRun: runs.map(\.lost), ratios: runs.map { $0.floorRate / $0.rate },
+                ringBufferBytes: runs.first?.ringBufferBytes ?? 0))
         }
 
         // 3. Whole 4 MB payloads: back to back, then paced.
@@ -600,6 +601,9 @@ private struct CaptureBenchReport: Encodable {
         var programNanoseconds: Double, emptyProgramNanoseconds: Double
         var userNanoseconds: Double, eventsPerPass: Double
         var fired: UInt64, delivered: UInt64, lost: UInt64
+        var lostPerRun: [UInt64]
+        /// Each repetition's floor rate / capture rate, in order.
+        var ratios: [Double]
         var ringBufferBytes: Int
     }
 
@@ -657,7 +661,9 @@ private struct CaptureBenchReport: Encodable {
             lines.append(String(format: "  per event: %.0f ns in the BPF program (%.0f counted, less %.0f the count costs on the empty program), %.0f ns CPU in user space, %.0f events per reader pass",
                                 entry.programNanoseconds - entry.emptyProgramNanoseconds, entry.programNanoseconds, entry.emptyProgramNanoseconds,
                                 entry.userNanoseconds, entry.eventsPerPass))
-            lines.append("  flood: \(entry.fired) fired, \(entry.delivered) decoded, \(entry.lost) lost (\(entry.ringBufferBytes >> 20) MiB ring buffer)")
+            lines.append("  flood: \(entry.fired) fired, \(entry.delivered) decoded, \(entry.lost) lost (\(entry.ringBufferBytes >> 20) MiB ring buffer)"
+                         + (entry.lost > 0 ? "; lost per run: \(entry.lostPerRun.map(String.init).joined(separator: ", "))" : ""))
+            lines.append("  floor / capture per run: " + entry.ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "))
         }
         if let payloads {
             lines.append(String(format: "4 MB payloads back to back: %d of %d whole, %llu events lost, %llu payloads cut (all counted), %.0f MB/s delivered whole (%d MiB ring buffer)",

@@ -155,6 +155,10 @@ final class RingBufferReader: @unchecked Sendable {
             }
             consumer += UInt64((length + Self.headerBytes + 7) & ~7)
             outcome = .consumed
+            // Hand events over in batches small enough that the memory
+            // they free is reused by the next batch (a large batch's is given
+            // back to the system and faulted in again, a page at a time).
+            if context.batch.count >= Self.deliveryBatch { deliver() }
             // Give space back now and then within a long pass.
             if consumer - stored >= UInt64(dataBytes / 4) {
                 tt_store_release(consumerPosition, consumer)
@@ -185,9 +189,13 @@ final class RingBufferReader: @unchecked Sendable {
         }
     }
 
-    private func flush() {
-        // Publish counts before events, so a consumer that saw an event
-        // finds it counted.
+    /// Events handed to the hub at a time.
+    private static let deliveryBatch = 128
+
+    /// Publishes the counts, then hands the decoded events to the hub.
+    private func deliver() {
+        // Counts before events, so a consumer that saw an event finds it
+        // counted.
         let counts = context.decoder.publishedCounts
         published.withLock { $0 = counts }
         if !context.batch.isEmpty {
@@ -195,6 +203,11 @@ final class RingBufferReader: @unchecked Sendable {
             // The hub keeps no reference: the storage is reused.
             context.batch.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// Ends a pass: everything decoded is delivered and the pass counted.
+    private func flush() {
+        deliver()
         passes.add(1, ordering: .releasing)
     }
 
