@@ -51,9 +51,9 @@ typedef uint64_t tt_u64;
 #define TT_CHUNK_MEDIUM 4096
 #define TT_CHUNK_LARGE 65536
 
-/// The registers of the traced thread are copied once per hit as 8-byte
-/// words: the architecture's `struct pt_regs` of <asm/ptrace.h>, which both
-/// sides compile. An operand names a register by its word index there.
+/// The traced thread's registers are 8-byte words of the architecture's
+/// `struct pt_regs` of <asm/ptrace.h>, which both sides compile: an operand
+/// names a register by its word index there.
 /// An operand's base or index that names no register.
 #define TT_NO_REGISTER 0xff
 

@@ -108,6 +108,53 @@ __noinline int count_process_failure(__u32 site, __u32 events_lost, __u32 chunks
     return 0;
 }
 
+/// The register at word `word` of the traced thread's `pt_regs`.
+///
+/// On x86-64 the context is read field by field: a load of a known offset
+/// of the context is one instruction, where copying all of it takes a helper
+/// call. The verifier forbids loads from a computed context address, and
+/// clang merges the cases of a plain switch into one such load, so each case
+/// pins its value with an empty asm. Elsewhere the registers are copied.
+#if defined(__TARGET_ARCH_x86)
+#define REGISTER(value) asm volatile("" : "+r"(value))
+static __always_inline __u64 register_word(struct pt_regs *ctx, __u32 word)
+{
+    __u64 value = 0;
+    switch (word) {
+    case 0: value = ctx->r15; REGISTER(value); break;
+    case 1: value = ctx->r14; REGISTER(value); break;
+    case 2: value = ctx->r13; REGISTER(value); break;
+    case 3: value = ctx->r12; REGISTER(value); break;
+    case 4: value = ctx->rbp; REGISTER(value); break;
+    case 5: value = ctx->rbx; REGISTER(value); break;
+    case 6: value = ctx->r11; REGISTER(value); break;
+    case 7: value = ctx->r10; REGISTER(value); break;
+    case 8: value = ctx->r9; REGISTER(value); break;
+    case 9: value = ctx->r8; REGISTER(value); break;
+    case 10: value = ctx->rax; REGISTER(value); break;
+    case 11: value = ctx->rcx; REGISTER(value); break;
+    case 12: value = ctx->rdx; REGISTER(value); break;
+    case 13: value = ctx->rsi; REGISTER(value); break;
+    case 14: value = ctx->rdi; REGISTER(value); break;
+    case 15: value = ctx->orig_rax; REGISTER(value); break;
+    case 16: value = ctx->rip; REGISTER(value); break;
+    case 17: value = ctx->cs; REGISTER(value); break;
+    case 18: value = ctx->eflags; REGISTER(value); break;
+    case 19: value = ctx->rsp; REGISTER(value); break;
+    case 20: value = ctx->ss; REGISTER(value); break;
+    }
+    return value;
+}
+#else
+static __always_inline __u64 register_word(struct pt_regs *ctx, __u32 word)
+{
+    __u64 value = 0;
+    if (word < REGISTER_WORDS)
+        bpf_probe_read_kernel(&value, sizeof(value), (void *)ctx + word * 8);
+    return value;
+}
+#endif
+
 /// The values of all argument slots of one hit.
 struct argument_values {
     __u64 values[TT_MAX_ARGS];
@@ -122,12 +169,8 @@ __noinline int read_arguments(struct pt_regs *ctx, const struct tt_site *site, s
 {
     if (!site || !out)
         return 0;
-    __u64 registers[REGISTER_WORDS];
     __u32 count = site->layout.arg_count;
     int faults = 0;
-    // One copy of every register, cheaper than a helper call per operand
-    // (on failure the helper zeroes them).
-    bpf_probe_read_kernel(registers, sizeof(registers), ctx);
     for (__u32 i = 0; i < TT_MAX_ARGS; i++) {
         __u64 value = 0;
         if (i >= count) {
@@ -145,15 +188,14 @@ __noinline int read_arguments(struct pt_regs *ctx, const struct tt_site *site, s
             value = operand->displacement;
             break;
         case TT_OPERAND_REGISTER:
-            if (base < REGISTER_WORDS)
-                value = registers[base];
+            value = register_word(ctx, base);
             break;
         case TT_OPERAND_MEMORY: {
             __u64 address = operand->displacement;
             if (base < REGISTER_WORDS)
-                address += registers[base];
+                address += register_word(ctx, base);
             if (index < REGISTER_WORDS)
-                address += registers[index] * operand->scale;
+                address += register_word(ctx, index) * operand->scale;
             if (bpf_probe_read_user(&value, size, (const void *)address)) {
                 out->values[i] = address;
                 faults |= 1 << i;
