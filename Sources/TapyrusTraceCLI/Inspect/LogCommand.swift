@@ -42,6 +42,8 @@ struct LogCommand: AsyncParsableCommand {
     @Flag(help: "Trace the probes that can be attached and name the others (e.g. RIP-relative operands), instead of failing.")
     var skipUnattachable = false
 
+    @OptionGroup var capture: CaptureOptions
+
     func validate() throws {
         for probe in probes where ProbeName(probe) == nil {
             throw ValidationError("'\(probe)' is not a probe name of the form provider:name")
@@ -61,7 +63,7 @@ struct LogCommand: AsyncParsableCommand {
 
     func run() async throws {
         Output.ignoreBrokenPipe()
-        var options = Tracer.Options()
+        var options = try capture.tracerOptions()
         options.rawPointeeBytes = rawPointee
         options.skipUnattachableProbes = skipUnattachable
         let tracer: Tracer
@@ -74,7 +76,7 @@ struct LogCommand: AsyncParsableCommand {
             Output.note("warning: not attached: \(skipped)")
         }
         let siteCount = tracer.probes.reduce(0) { $0 + $1.sites.count }
-        Output.note("tracing \(tracer.probes.count) probes (\(siteCount) sites) of \(binary)\(pid.map { " in process \($0)" } ?? ""); Ctrl-C to stop")
+        Output.note("tracing \(tracer.probes.count) probes (\(siteCount) sites) of \(binary)\(pid.map { " in process \($0)" } ?? "") \(CaptureOptions.describe(tracer)); Ctrl-C to stop")
 
         let session = CaptureSession(tracer: tracer, stopAfterSeconds: duration, processToWatch: pid, stopOnSignals: true)
         let formatter = EventFormatter(payloadHexLimit: payloadHex == -1 ? nil : payloadHex)

@@ -59,7 +59,7 @@ struct ProbesCommand: ParsableCommand {
                     let name = tracepoint.flatMap { index < $0.fields.count ? $0.fields[index].name : nil } ?? "arg\(index)"
                     let sign = spec.isSigned ? "signed" : "unsigned"
                     let text = "    \(index) \(name)".padding(toLength: 26, withPad: " ", startingAt: 0)
-                    let warning = spec.isInstructionPointerRelative ? " (RIP-relative: libbpf 1.1 cannot attach this probe)" : ""
+                    let warning = spec.isInstructionPointerRelative ? " (RIP-relative: the capture program cannot read it, so the probe cannot be attached)" : ""
                     guard Output.line("\(text) \(spec.text.padding(toLength: 20, withPad: " ", startingAt: 0)) \(spec.size)-byte \(sign), \(Self.describe(spec.operand))\(warning)") else { return }
                 }
             }

@@ -26,7 +26,8 @@ struct P2PMonitorCommand: AsyncParsableCommand {
     func run() async throws {
         let terminal = options.json ? nil : try MonitorTerminal(command: "p2p-monitor")
         let target = try ToolTarget.resolve(pid: options.pid, binary: options.tapyrusd, required: Self.probes)
-        let tracer = try Tracer(binary: target.binary, pid: target.pid, probes: Self.probes)
+        let tracer = try Tracer(binary: target.binary, pid: target.pid, probes: Self.probes,
+                                options: options.capture.tracerOptions(capturesPayloads: false))
         guard let terminal else {
             await runMonitorJSONLines(tracer: tracer, target: target, duration: options.duration) { P2PMonitorRecord($0)?.json }
             return

@@ -18,6 +18,8 @@ struct ToolTargetOptions: ParsableArguments {
     @Option(help: "Stop after this many seconds.")
     var duration: Double?
 
+    @OptionGroup var capture: CaptureOptions
+
     /// Whether every process of a binary is traced (no `--pid`): the tools'
     /// text lines then start with a PID column.
     var tracesEveryProcess: Bool { pid == nil }
@@ -102,9 +104,10 @@ enum ToolRunner {
     static func run<Tool: TraceTool>(_ tool: Tool, options: ToolTargetOptions) async throws -> (tool: Tool, target: ToolTarget) {
         Output.ignoreBrokenPipe()
         let target = try ToolTarget.resolve(pid: options.pid, binary: options.tapyrusd, required: tool.probes)
-        let tracer = try Tracer(binary: target.binary, pid: target.pid, probes: tool.probes)
+        let tracer = try Tracer(binary: target.binary, pid: target.pid, probes: tool.probes,
+                                options: options.capture.tracerOptions(capturesPayloads: tool.readsPayloads))
         let siteCount = tracer.probes.reduce(0) { $0 + $1.sites.count }
-        Output.note("tracing \(tool.probes.map(\.description).joined(separator: ", ")) (\(siteCount) sites) of \(target.description); Ctrl-C to stop")
+        Output.note("tracing \(tool.probes.map(\.description).joined(separator: ", ")) (\(siteCount) sites) of \(target.description) \(CaptureOptions.describe(tracer)); Ctrl-C to stop")
 
         let session = CaptureSession(tracer: tracer, stopAfterSeconds: options.duration, processToWatch: target.pid, stopOnSignals: true)
         // With --pid the session stops when the process exits; by binary path

@@ -15,6 +15,9 @@ struct CaptureLayout: Sendable, Equatable {
         /// (declared maximum, NUL and one byte to detect truncation).
         case string(offset: Int, capacity: Int)
         case hash(offset: Int)
+        /// Bytes the argument points at, as many as argument
+        /// `lengthArgument` says, at most `maxLength`; with `maxLength` 0 no
+        /// byte is read (only the length is known).
         case payload(lengthArgument: Int, maxLength: Int)
         /// An argument of an uncatalogued probe; `pointee` bytes at its value
         /// are read into the data area at `offset` when `pointee > 0`.
@@ -81,15 +84,45 @@ struct CaptureLayout: Sendable, Equatable {
         self.usesSmallRecord = allocator.fitsSmallRecord
     }
 
-    /// The C structure the eBPF program reads from the `layouts` map.
+    /// The most payload bytes one hit can send (0 without a payload).
+    var payloadBound: Int {
+        slots.reduce(0) { bound, slot in
+            if case .payload(_, let maxLength) = slot { return max(bound, maxLength) }
+            return bound
+        }
+    }
+
+    /// The same layout with payloads not read: only their lengths arrive.
+    var withoutPayloads: CaptureLayout {
+        var layout = self
+        layout.slots = slots.map { slot in
+            if case .payload(let lengthArgument, _) = slot { return .payload(lengthArgument: lengthArgument, maxLength: 0) }
+            return slot
+        }
+        return layout
+    }
+
+    /// The bytes one event record of this layout takes in the ring buffer,
+    /// with the ring's own 8-byte header.
+    var eventRecordBytes: Int {
+        8 + (usesSmallRecord ? MemoryLayout<tt_small_event_record>.size : MemoryLayout<tt_event_record>.size)
+    }
+
+    /// The C structure the eBPF program reads, in each of the probe's sites.
     var abi: tt_layout {
         var layout = tt_layout()
         layout.arg_count = UInt32(slots.count)
-        layout.flags = usesSmallRecord ? TT_LAYOUT_SMALL_RECORD : 0
+        layout.flags = (usesSmallRecord ? TT_LAYOUT_SMALL_RECORD : 0) | (payloadBound > 0 ? TT_LAYOUT_HAS_PAYLOAD : 0)
         withUnsafeMutableBytes(of: &layout.args) { raw in
             let args = raw.bindMemory(to: tt_arg_layout.self)
             for (index, slot) in slots.enumerated() {
                 args[index] = slot.abi
+            }
+        }
+        for (index, slot) in slots.enumerated() {
+            let kind = slot.abi.kind
+            if kind == UInt8(TT_ARG_CSTRING.rawValue) || kind == UInt8(TT_ARG_BYTES.rawValue) {
+                layout.item_mask |= 1 << index
             }
         }
         return layout
@@ -105,6 +138,8 @@ extension CaptureLayout.Slot {
             tt_arg_layout(kind: UInt8(TT_ARG_CSTRING.rawValue), length_arg: 0, offset: UInt16(offset), max_length: UInt32(capacity))
         case .hash(let offset):
             tt_arg_layout(kind: UInt8(TT_ARG_BYTES.rawValue), length_arg: 0, offset: UInt16(offset), max_length: 32)
+        case .payload(_, 0):
+            tt_arg_layout(kind: UInt8(TT_ARG_SCALAR.rawValue), length_arg: 0, offset: 0, max_length: 0)
         case .payload(let lengthArgument, let maxLength):
             tt_arg_layout(kind: UInt8(TT_ARG_PAYLOAD.rawValue), length_arg: UInt8(lengthArgument), offset: 0, max_length: UInt32(maxLength))
         case .raw(_, _, let offset, let pointee):

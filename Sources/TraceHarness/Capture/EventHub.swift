@@ -70,15 +70,24 @@ public final class EventHub: Sendable {
     }
 
     /// Delivers a batch of events, in order, to every matching subscriber.
+    ///
+    /// The subscribers are read under the lock and called outside it, so a
+    /// handler may subscribe or cancel without deadlocking; a subscription
+    /// cancelled while a batch is being delivered may still receive the rest
+    /// of that batch. Only the reader thread calls this, so events reach each
+    /// subscriber in order.
     func deliver(_ events: [TraceEvent]) {
         guard !events.isEmpty else { return }
-        state.withLock { state in
-            for subscriber in state.subscribers {
+        let subscribers = state.withLock { $0.subscribers }
+        for subscriber in subscribers {
+            switch subscriber.sink {
+            case .stream(let continuation):
                 for event in events where subscriber.pid == nil || subscriber.pid == event.pid {
-                    switch subscriber.sink {
-                    case .stream(let continuation): continuation.yield(event)
-                    case .handler(let handler): handler(event)
-                    }
+                    continuation.yield(event)
+                }
+            case .handler(let handler):
+                for event in events where subscriber.pid == nil || subscriber.pid == event.pid {
+                    handler(event)
                 }
             }
         }

@@ -20,10 +20,32 @@ struct ELFFile: Sendable {
     /// fewer at the end of the file.
     typealias Source = @Sendable (_ offset: UInt64, _ count: Int) -> [UInt8]
 
+    /// One program header: how a part of the file is mapped into memory.
+    struct Segment: Sendable {
+        /// `PT_LOAD` (1) for the parts mapped when the program runs.
+        var type: UInt32
+        /// `PF_X` (1), `PF_W` (2), `PF_R` (4).
+        var flags: UInt32
+        var offset: UInt64
+        var address: UInt64
+        var fileSize: UInt64
+        var memorySize: UInt64
+
+        static let loadable: UInt32 = 1
+        static let executable: UInt32 = 1
+
+        /// Whether the segment's memory holds `address`.
+        func contains(_ address: UInt64) -> Bool {
+            address >= self.address && address - self.address < memorySize
+        }
+    }
+
     let path: String
     /// The file's size in bytes; no read goes past it.
     let size: UInt64
     let sections: [Section]
+    /// The program headers (none in an object file).
+    let segments: [Segment]
     private let source: Source
 
     /// Opens the ELF file at `path` and reads its section headers; section
@@ -67,8 +89,13 @@ struct ELFFile: Sendable {
             let entrySize = header.uint16(at: 0x3a).map(Int.init),
             let count = header.uint16(at: 0x3c).map(Int.init),
             let namesIndex = header.uint16(at: 0x3e).map(Int.init),
-            entrySize >= 0x28
+            entrySize >= 0x28,
+            let programTableOffset = header.uint64(at: 0x20),
+            let programEntrySize = header.uint16(at: 0x36).map(Int.init),
+            let programCount = header.uint16(at: 0x38).map(Int.init)
         else { throw .malformed(path: path, reason: "truncated ELF header") }
+        self.segments = try Self.programHeaders(
+            source: source, path: path, size: size, offset: programTableOffset, entrySize: programEntrySize, count: programCount)
 
         guard Self.fits(offset: tableOffset, length: UInt64(entrySize * count), size: size) else {
             throw .malformed(path: path, reason: "section header table lies outside the file")
@@ -105,6 +132,28 @@ struct ELFFile: Sendable {
             var section = entry.section
             section.name = name
             return section
+        }
+    }
+
+    private static func programHeaders(
+        source: Source, path: String, size: UInt64, offset: UInt64, entrySize: Int, count: Int
+    ) throws(ProbeDiscoveryError) -> [Segment] {
+        guard count > 0 else { return [] }
+        guard entrySize >= 0x38, fits(offset: offset, length: UInt64(entrySize * count), size: size) else {
+            throw .malformed(path: path, reason: "program header table lies outside the file")
+        }
+        let table = ELFBytes(bytes: source(offset, entrySize * count))
+        return try (0..<count).map { index throws(ProbeDiscoveryError) in
+            let base = index * entrySize
+            guard
+                let type = table.uint32(at: base),
+                let flags = table.uint32(at: base + 4),
+                let offset = table.uint64(at: base + 8),
+                let address = table.uint64(at: base + 0x10),
+                let fileSize = table.uint64(at: base + 0x20),
+                let memorySize = table.uint64(at: base + 0x28)
+            else { throw .malformed(path: path, reason: "program header \(index) is truncated") }
+            return Segment(type: type, flags: flags, offset: offset, address: address, fileSize: fileSize, memorySize: memorySize)
         }
     }
 

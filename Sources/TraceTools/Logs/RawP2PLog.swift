@@ -20,6 +20,7 @@ public struct RawP2PLog: TraceTool {
     /// Text lines start with the process's pid (see ``PIDColumn``).
     public var pidColumn: Bool
     public let probes = TracedP2PMessage.probes
+    public var readsPayloads: Bool { true }
     /// The counts of each process, by pid.
     public private(set) var countsByPID: [Int32: Counts] = [:]
     /// The pids in the order their first message arrived.

@@ -32,6 +32,9 @@ public protocol TraceTool: Sendable {
     var finishedReason: String? { get }
     /// Whether the tool wants ``tick(monotonicNanoseconds:)`` calls.
     var wantsTicks: Bool { get }
+    /// Whether the tool reads payload bytes (P2P messages); without, they
+    /// are not captured and the ring buffer is sized for events alone.
+    var readsPayloads: Bool { get }
 }
 
 extension TraceTool {
@@ -41,6 +44,7 @@ extension TraceTool {
     public mutating func finish() -> [String] { [] }
     public var finishedReason: String? { nil }
     public var wantsTicks: Bool { false }
+    public var readsPayloads: Bool { false }
 }
 
 /// The column that starts every text line of a tool tracing every process of

@@ -75,10 +75,15 @@ enum Fixture {
         var standardError: String
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> Output {
+    /// Runs `executable` to completion, with `environment` added to this
+    /// process's.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error

@@ -1,7 +1,8 @@
 import CBPFShim
 @testable import TraceHarness
 
-/// Builds ring-buffer records as the capture program writes them.
+/// Builds ring-buffer records as the capture program writes them; `cookie`
+/// is the site index (one site per probe in these tests).
 enum RecordBuilder {
     /// One argument's contents in an event record.
     struct Argument {
@@ -37,10 +38,8 @@ enum RecordBuilder {
         var bytes: [UInt8]
         if small {
             var record = tt_small_event_record()
-            record.header = tt_record_header(type: UInt32(TT_RECORD_EVENT.rawValue), cookie: cookie, sequence: sequence)
+            record.header = tt_record_header(type: UInt32(TT_RECORD_EVENT.rawValue), site: cookie, pid: pid, tid: tid, sequence: sequence)
             record.timestamp_ns = timestamp
-            record.pid = pid
-            record.tid = tid
             record.arg_count = UInt32(arguments.count)
             record.fault_mask = fault
             record.truncated_mask = truncated
@@ -49,10 +48,8 @@ enum RecordBuilder {
             bytes = withUnsafeBytes(of: record) { Array($0) }
         } else {
             var record = tt_event_record()
-            record.header = tt_record_header(type: UInt32(TT_RECORD_EVENT.rawValue), cookie: cookie, sequence: sequence)
+            record.header = tt_record_header(type: UInt32(TT_RECORD_EVENT.rawValue), site: cookie, pid: pid, tid: tid, sequence: sequence)
             record.timestamp_ns = timestamp
-            record.pid = pid
-            record.tid = tid
             record.arg_count = UInt32(arguments.count)
             record.fault_mask = fault
             record.truncated_mask = truncated
@@ -68,11 +65,13 @@ enum RecordBuilder {
     }
 
     /// A payload chunk record: header, then `bytes`.
-    static func chunk(cookie: UInt32, sequence: UInt64, offset: UInt32, bytes: [UInt8], declaredLength: UInt32? = nil) -> [UInt8] {
+    static func chunk(cookie: UInt32, sequence: UInt64, offset: UInt32, bytes: [UInt8], declaredLength: UInt32? = nil,
+                      total: UInt32 = 0, pid: UInt32 = 4242) -> [UInt8] {
         let header = tt_chunk_header(
-            header: tt_record_header(type: UInt32(TT_RECORD_CHUNK.rawValue), cookie: cookie, sequence: sequence),
+            header: tt_record_header(type: UInt32(TT_RECORD_CHUNK.rawValue), site: cookie, pid: pid, tid: pid, sequence: sequence),
             offset: offset,
-            length: declaredLength ?? UInt32(bytes.count))
+            length: declaredLength ?? UInt32(bytes.count),
+            total: total, reserved: 0)
         return withUnsafeBytes(of: header) { Array($0) } + bytes
     }
 

@@ -196,9 +196,9 @@ struct RecordDecoderTests {
     /// The message's chunks as the program sends them: 256, 4096, the rest.
     static func chunks(sequence: UInt64, of bytes: [UInt8] = message) -> [[UInt8]] {
         [
-            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 0, bytes: Array(bytes[0..<256])),
-            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 256, bytes: Array(bytes[256..<4352])),
-            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 4352, bytes: Array(bytes[4352...])),
+            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 0, bytes: Array(bytes[0..<256]), total: UInt32(bytes.count)),
+            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 256, bytes: Array(bytes[256..<4352]), total: UInt32(bytes.count)),
+            RecordBuilder.chunk(cookie: 0, sequence: sequence, offset: 4352, bytes: Array(bytes[4352...]), total: UInt32(bytes.count)),
         ]
     }
 
@@ -271,21 +271,24 @@ struct RecordDecoderTests {
         #expect(try second.payload("message").bytes == other)
         #expect(try firstEvent.payload("message").bytes == Self.message)
         #expect(decoder.delivered == [2])
-        #expect(decoder.discardPendingPayloads() == 0, "both events took their chunks")
+        #expect(decoder.pendingPayloads == 0, "both events took their chunks")
     }
 
-    @Test("discarding pending payloads forgets chunks whose event never came and counts them orphaned")
-    func discardPending() throws {
+    @Test("chunks whose event was lost are dropped once a later event of the same site and CPU passes them by 1,024 hits")
+    func orphanedChunks() throws {
         var decoder = try RecordDecoder.forTracepoints([InboundMessage.tracepoint])
+        let otherCPU: UInt64 = 1 << 48
         _ = try decoder.feed(RecordBuilder.chunk(cookie: 0, sequence: 1, offset: 0, bytes: [1, 2, 3]))
-        _ = try decoder.feed(RecordBuilder.chunk(cookie: 0, sequence: 2, offset: 0, bytes: [4, 5, 6]))
-        #expect(decoder.orphanedPayloads == 0)
-        #expect(decoder.discardPendingPayloads() == 2)
-        #expect(decoder.orphanedPayloads == 2)
-        #expect(decoder.discardPendingPayloads() == 0)
-        #expect(decoder.orphanedPayloads == 2)
-        let event = try #require(try decoder.feed(Self.inboundEvent(sequence: 1, size: 3, delivered: 3)))
-        #expect(try event.payload("message").bytes.isEmpty, "the discarded chunk is gone")
+        _ = try decoder.feed(RecordBuilder.chunk(cookie: 0, sequence: otherCPU | 1, offset: 0, bytes: [4, 5, 6]))
+        _ = try decoder.feed(RecordBuilder.chunk(cookie: 0, sequence: 1000, offset: 0, bytes: [7]))
+        #expect(decoder.pendingPayloads == 3)
+        _ = try #require(try decoder.feed(Self.inboundEvent(sequence: 1024, size: 0, delivered: 0)))
+        #expect(decoder.pendingPayloads == 3, "hit 1 is within the margin of hit 1024")
+        _ = try #require(try decoder.feed(Self.inboundEvent(sequence: 1026, size: 0, delivered: 0)))
+        #expect(decoder.pendingPayloads == 2, "hit 1 is dropped; hit 1000 and the other CPU's hit 1 stay")
+        let late = try #require(try decoder.feed(Self.inboundEvent(sequence: 1000, size: 1, delivered: 1)))
+        #expect(try late.payload("message").bytes == [7], "a late event still finds its chunks")
+        #expect(decoder.pendingPayloads == 1)
     }
 
     // MARK: bookkeeping and errors
@@ -305,12 +308,12 @@ struct RecordDecoderTests {
     }
 
     @Test("a record naming an unknown cookie is refused")
-    func unknownCookie() throws {
+    func unknownSite() throws {
         var decoder = try RecordDecoder.forTracepoints([FeeInfo.tracepoint])
-        #expect(throws: RecordDecoder.Failure.unknownCookie(7)) {
+        #expect(throws: RecordDecoder.Failure.unknownSite(7)) {
             try decoder.feed(RecordBuilder.event(cookie: 7, sequence: 1, small: true, arguments: []))
         }
-        #expect(throws: RecordDecoder.Failure.unknownCookie(1)) {
+        #expect(throws: RecordDecoder.Failure.unknownSite(1)) {
             try decoder.feed(RecordBuilder.chunk(cookie: 1, sequence: 1, offset: 0, bytes: [1]))
         }
         #expect(decoder.delivered == [0])
@@ -352,7 +355,8 @@ struct RecordDecoderTests {
         #expect(dataOffset == MemoryLayout<tt_small_event_record>.offset(of: \tt_small_event_record.data))
         #expect(MemoryLayout<tt_small_event_record>.size == (dataOffset ?? 0) + Int(TT_SMALL_DATA_SIZE))
         #expect(MemoryLayout<tt_event_record>.size == (dataOffset ?? 0) + Int(TT_DATA_SIZE))
-        #expect(MemoryLayout<tt_chunk_header>.size == 24)
+        #expect(MemoryLayout<tt_record_header>.size == 24)
+        #expect(MemoryLayout<tt_chunk_header>.size == 40)
     }
 
     // MARK: raw probes
