@@ -76,4 +76,14 @@ public struct BehaviourCoverage: Sendable, Codable, Equatable {
             (lhs.element.tracepoint, lhs.offset) < (rhs.element.tracepoint, rhs.offset)
         }.map(\.element)
     }
+
+    /// The rows of the tracepoints for which `include` holds, as the lines
+    /// of docs/suite.md's Markdown table: tracepoint, path, and the
+    /// scenarios that exercise it or why none can.
+    public func markdownRows(where include: (String) -> Bool = { _ in true }) -> [String] {
+        rows.filter { include($0.tracepoint) }.map { row in
+            let by = row.scenarios.isEmpty ? "unreachable: \(row.reason ?? "")" : row.scenarios.map { "`\($0)`" }.joined(separator: ", ")
+            return "| `\(row.tracepoint)` | \(row.path) | \(by) |"
+        }
+    }
 }
