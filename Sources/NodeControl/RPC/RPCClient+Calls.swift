@@ -112,6 +112,29 @@ extension RPCClient {
         try await call("gettransaction", [.string(txid)], as: WalletTransaction.self)
     }
 
+    /// `getaddressinfo <address>`'s `scriptPubKey`: the locking script paying `address`.
+    public func scriptPubKey(of address: String) async throws(RPCError) -> [UInt8] {
+        let info = try await call("getaddressinfo", [.string(address)])
+        guard let hex = info["scriptPubKey"]?.stringValue, let script = Hex.decode(hex) else {
+            throw .unexpectedResult(method: "getaddressinfo", detail: "no scriptPubKey hex for \(address): \(info)")
+        }
+        return script
+    }
+
+    /// `lockunspent false [outpoints]`: the wallet selects none of `outpoints`
+    /// until they are unlocked; it still signs for them.
+    public func lockUnspent(_ outpoints: [OutPoint]) async throws(RPCError) {
+        let values: [JSONValue] = outpoints.map { .object(["txid": .string($0.txid), "vout": .int(Int64($0.vout))]) }
+        try await call("lockunspent", [false, .array(values)])
+    }
+
+    /// `importaddress <address or script hex> "" <rescan>`: watches a script;
+    /// with `rescan`, rescans the chain and then offers every unconfirmed
+    /// wallet transaction to the mempool again (`ReacceptWalletTransactions`).
+    public func importAddress(_ addressOrScript: String, rescan: Bool) async throws(RPCError) {
+        try await call("importaddress", [.string(addressOrScript), "", .bool(rescan)])
+    }
+
     /// `issuetoken <type> <value> <scriptpubkey | txid> ( index )`.
     ///
     /// Reissuable tokens take a script pubkey (hex) as `source`; non-reissuable tokens and
@@ -136,11 +159,16 @@ extension RPCClient {
         try await call("getrawtransaction", [.string(txid), false], as: String.self)
     }
 
-    /// `createrawtransaction [inputs] {address: amount}`.
-    public func createRawTransaction(inputs: [OutPoint], outputs: [String: Amount], lockTime: Int64 = 0) async throws(RPCError) -> String {
+    /// `createrawtransaction [inputs] {address: amount} ( locktime replaceable )`.
+    ///
+    /// The node sets each input's sequence: BIP 125's 0xfffffffd when
+    /// `replaceable`, else 0xfffffffe with a non-zero `lockTime` (so that it
+    /// applies), else final.
+    public func createRawTransaction(inputs: [OutPoint], outputs: [String: Amount], lockTime: Int64 = 0,
+                                     replaceable: Bool = false) async throws(RPCError) -> String {
         let inputValues: [JSONValue] = inputs.map { .object(["txid": .string($0.txid), "vout": .int(Int64($0.vout))]) }
         return try await call("createrawtransaction",
-                              [.array(inputValues), .object(outputs.mapValues(\.rpcValue)), .int(lockTime)],
+                              [.array(inputValues), .object(outputs.mapValues(\.rpcValue)), .int(lockTime), .bool(replaceable)],
                               as: String.self)
     }
 

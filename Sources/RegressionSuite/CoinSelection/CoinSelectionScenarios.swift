@@ -7,6 +7,10 @@ extension ScenarioCatalog {
     static let coinSelection: [any Scenario] = [
         CoinSelectionTPCScenario(),
         CoinSelectionTokenScenario(),
+        CoinSelectionBnBScenario(),
+        CoinSelectionSubtractFeeScenario(),
+        CoinSelectionInsufficientScenario(),
+        CoinSelectionMixedScenario(),
     ]
 }
 
@@ -47,6 +51,14 @@ struct CoinSelectionTPCScenario: Scenario {
     let name = "coin-selection-tpc"
     let tracepoints = [CoinsRequested.tracepoint.probe, SelectedCoins.tracepoint.probe,
                        ChangeInfo.tracepoint.probe, FeeInfo.tracepoint.probe]
+    var coverage: [PathCoverage] {
+        [
+            .exercised(CoinsRequested.tracepoint.probe, "a TPC send (one colour)"),
+            .exercised(SelectedCoins.tracepoint.probe, "algorithm \"knapsack\" in the second pass after BnB found no match"),
+            .exercised(ChangeInfo.tracepoint.probe, "TPC site (wallet.cpp:2877) with a change output"),
+            .exercised(FeeInfo.tracepoint.probe, "wallet.cpp:3000: the fee taken from the change"),
+        ]
+    }
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNode(context, check, name: name, configure: { $0.arguments.append(CoinSelectionFees.argument) }) { node in
@@ -126,6 +138,13 @@ struct CoinSelectionTokenScenario: Scenario {
     let name = "coin-selection-token"
     let tracepoints = [CoinsRequested.tracepoint.probe, SelectedCoins.tracepoint.probe,
                        ChangeInfo.tracepoint.probe, FeeInfo.tracepoint.probe]
+    var coverage: [PathCoverage] {
+        [
+            .exercised(CoinsRequested.tracepoint.probe, "a token send (TPC 0 and the token)"),
+            .exercised(SelectedCoins.tracepoint.probe, "a TPC target of 0 met by no coin in the first pass (neither algorithm runs; labelled \"knapsack\")"),
+            .exercised(ChangeInfo.tracepoint.probe, "coloured site (wallet.cpp:2862) for a token send"),
+        ]
+    }
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNode(context, check, name: name, configure: { $0.arguments.append(CoinSelectionFees.argument) }) { node in
@@ -216,13 +235,49 @@ enum CoinSelectionFees {
     /// The node argument that fixes it.
     static let argument = "-fallbackfee=0.0002"
 
-    /// The fee needed for a transaction holding only `outputs`: 10 bytes of
-    /// features, counts and lock time, and each output serialised.
+    /// Bytes of a transaction besides its inputs and outputs: features (4),
+    /// input and output counts (1 each, below 253) and lock time (4).
+    static let overheadBytes = 10
+    /// Bytes of a P2PKH (or coloured P2PKH) input as the wallet estimates it
+    /// (`CalculateMaximumSignedInputSize` with `DUMMY_SIGNATURE_CREATOR`):
+    /// outpoint 36, script length 1, a 71-byte signature and a 33-byte key
+    /// with their pushes (106), sequence 4.
+    static let inputBytes = 147
+
+    /// The fee the wallet's rate asks for `bytes` (`CFeeRate::GetFee`).
+    static func fee(bytes: Int) -> Int64 {
+        feeRatePerKilobyte * Int64(bytes) / 1000
+    }
+
+    /// The size `CalculateMaximumSignedTxSize` gives a transaction of
+    /// `inputs` wallet inputs and outputs of `outputBytes`.
+    static func maximumSignedSize(inputs: Int, outputBytes: [Int]) -> Int {
+        overheadBytes + inputs * inputBytes + outputBytes.reduce(0, +)
+    }
+
+    /// The serialised size of `output`: value, script length, script.
+    static func serializedSize(_ output: Transaction.Output) -> Int {
+        8 + compactSizeLength(output.script.count) + output.script.count
+    }
+
+    /// The serialised size of an output paying `address`.
+    static func outputSize(paying address: String, rpc: RPCClient) async throws -> Int {
+        serializedSize(Transaction.Output(value: 0, script: try await rpc.scriptPubKey(of: address)))
+    }
+
+    /// The fee needed for a transaction holding only `outputs`.
     /// `CreateTransaction` computes it when a pass selected no inputs (BnB
     /// found no exact match) and carries it into the next pass as `nFeeRet`.
     static func noInputsFee(of outputs: [Transaction.Output]) -> Int64 {
-        let size = 10 + outputs.reduce(0) { $0 + 8 + compactSizeLength($1.script.count) + $1.script.count }
-        return feeRatePerKilobyte * Int64(size) / 1000
+        fee(bytes: maximumSignedSize(inputs: 0, outputBytes: outputs.map(serializedSize)))
+    }
+
+    /// `units` as tapyrusd's `FormatMoney` writes them: whole coins, a point,
+    /// and the eight decimals without trailing zeros beyond the first.
+    static func formatMoney(_ units: Int64) -> String {
+        var text = "\(units / 100_000_000)." + String(format: "%08lld", units % 100_000_000)
+        while text.hasSuffix("0") && !text.hasSuffix(".0") { text.removeLast() }
+        return text
     }
 
     private static func compactSizeLength(_ count: Int) -> Int {

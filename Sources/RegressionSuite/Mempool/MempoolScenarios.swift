@@ -8,6 +8,11 @@ extension ScenarioCatalog {
         MempoolAddedRemovedScenario(),
         MempoolReplacedScenario(),
         MempoolRejectedScenario(),
+        MempoolExpiryScenario(),
+        MempoolSizeLimitScenario(),
+        MempoolReorgScenario(),
+        MempoolConflictScenario(),
+        MempoolRejectReasonsScenario(),
     ]
 }
 
@@ -17,6 +22,12 @@ extension ScenarioCatalog {
 struct MempoolAddedRemovedScenario: Scenario {
     let name = "mempool-added-removed"
     let tracepoints = [MempoolAdded.tracepoint.probe, MempoolRemoved.tracepoint.probe]
+    var coverage: [PathCoverage] {
+        [
+            .exercised(MempoolAdded.tracepoint.probe, "a wallet send (sendtoaddress, CommitTransaction)"),
+            .exercised(MempoolRemoved.tracepoint.probe, "reason \"block\": a mined transaction (removeForBlock)"),
+        ]
+    }
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNode(context, check, name: name) { node in
@@ -65,6 +76,13 @@ struct MempoolAddedRemovedScenario: Scenario {
 struct MempoolReplacedScenario: Scenario {
     let name = "mempool-replaced"
     let tracepoints = [MempoolReplaced.tracepoint.probe, MempoolRemoved.tracepoint.probe, MempoolAdded.tracepoint.probe]
+    var coverage: [PathCoverage] {
+        [
+            .exercised(MempoolReplaced.tracepoint.probe, "a BIP 125 replacement of one transaction without descendants (bumpfee)"),
+            .exercised(MempoolRemoved.tracepoint.probe, "reason \"replaced\" (RemoveStaged of the conflicting set)"),
+            .exercised(MempoolAdded.tracepoint.probe, "a BIP 125 replacement"),
+        ]
+    }
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNode(context, check, name: name) { node in
@@ -125,6 +143,13 @@ struct MempoolReplacedScenario: Scenario {
 struct MempoolRejectedScenario: Scenario {
     let name = "mempool-rejected"
     let tracepoints = [MempoolRejected.tracepoint.probe]
+    var coverage: [PathCoverage] {
+        let probe = MempoolRejected.tracepoint.probe
+        return [
+            .exercised(probe, "reason \"min relay fee not met\" (sendrawtransaction): one event per uncached input coin (one, two)"),
+            .exercised(probe, "reason \"min relay fee not met\" with every input coin cached: no event"),
+        ]
+    }
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNode(context, check, name: name) { node in
@@ -132,21 +157,21 @@ struct MempoolRejectedScenario: Scenario {
             let address = try await rpc.getNewAddress()
             // Two coinbases to spend from coins the cache does not hold.
             let early = try await rpc.generateToAddress(2, address: address)
-            let firstCoin = try await Self.coinbaseOutput(of: early[0], rpc: rpc)
-            let secondCoin = try await Self.coinbaseOutput(of: early[1], rpc: rpc)
+            let firstCoin = try await Coin.coinbase(of: early[0], rpc: rpc)
+            let secondCoin = try await Coin.coinbase(of: early[1], rpc: rpc)
             // Signing reads the spent coins into the cache: sign first, then flush.
-            let oneInput = try await Self.zeroFeeSpend(of: [firstCoin], rpc: rpc)
-            let twoInputs = try await Self.zeroFeeSpend(of: [firstCoin, secondCoin], rpc: rpc)
+            let oneInput = try await RawSpend.paying([firstCoin], fee: 0, rpc: rpc)
+            let twoInputs = try await RawSpend.paying([firstCoin, secondCoin], fee: 0, rpc: rpc)
             _ = try await rpc.getTxOutSetInfo()
             // A coinbase made after the flush stays in the cache.
             let late = try await rpc.generateToAddress(1, address: address)
-            let cachedCoin = try await Self.coinbaseOutput(of: late[0], rpc: rpc)
-            let cachedInput = try await Self.zeroFeeSpend(of: [cachedCoin], rpc: rpc)
+            let cachedCoin = try await Coin.coinbase(of: late[0], rpc: rpc)
+            let cachedInput = try await RawSpend.paying([cachedCoin], fee: 0, rpc: rpc)
 
             let recording = try await context.record(node)
 
             // One input not in the cache: the documented one event.
-            let reason = try await Self.rejection(of: oneInput, rpc: rpc, check: check)
+            let reason = try await RawSpend.rejection(of: oneInput, rpc: rpc, check: check)
             let events = try await recording.wait(for: 1, MempoolRejected.self)
             let all = try await recording.events(MempoolRejected.self)
             check.equal(all.count, 1, "one mempool:rejected for one rejected transaction")
@@ -157,7 +182,7 @@ struct MempoolRejectedScenario: Scenario {
 
             // Two inputs not in the cache.
             await recording.clear()
-            let twoReason = try await Self.rejection(of: twoInputs, rpc: rpc, check: check)
+            let twoReason = try await RawSpend.rejection(of: twoInputs, rpc: rpc, check: check)
             try await recording.wait(for: 1, MempoolRejected.self)
             let twoEvents = try await recording.events(MempoolRejected.self)
             check.equal(twoEvents.map(\.txid.hex), Array(repeating: twoInputs.txid, count: twoEvents.count), "every event of the two-input rejection names its txid")
@@ -168,46 +193,11 @@ struct MempoolRejectedScenario: Scenario {
 
             // The input already in the cache.
             await recording.clear()
-            _ = try await Self.rejection(of: cachedInput, rpc: rpc, check: check)
+            _ = try await RawSpend.rejection(of: cachedInput, rpc: rpc, check: check)
             let cachedEvents = try await recording.events(MempoolRejected.self)
             check.knownIssue("tapyrusd fires no mempool:rejected when every input of the rejected transaction was already cached",
                              "mempool:rejected events for one rejected transaction whose input was cached",
                              arrived: cachedEvents.count, documented: 1, today: 0)
-        }
-    }
-
-    /// Output 0 of the coinbase of `block`, with its value.
-    static func coinbaseOutput(of block: String, rpc: RPCClient) async throws -> (OutPoint, Amount) {
-        let coinbase = try requireScenario(try await rpc.getBlock(hash: block).tx.first, "coinbase of \(block)")
-        let transaction = try await rpc.getRawTransaction(coinbase, blockHash: block)
-        let output = try requireScenario(transaction.vout.first, "output 0 of coinbase \(coinbase)")
-        return (OutPoint(txid: coinbase, vout: 0), output.value)
-    }
-
-    /// A signed transaction paying the whole value of `coins` to a new wallet
-    /// address, so with no fee at all.
-    static func zeroFeeSpend(of coins: [(OutPoint, Amount)], rpc: RPCClient) async throws -> TransactionFacts {
-        let total = coins.reduce(Amount(units: 0)) { $0 + $1.1 }
-        let unsigned = try await rpc.createRawTransaction(inputs: coins.map(\.0), outputs: [try await rpc.getNewAddress(): total])
-        let signed = try await rpc.signRawTransactionWithWallet(unsigned)
-        guard signed.complete else { throw ScenarioError("signrawtransactionwithwallet left inputs unsigned") }
-        return try await TransactionFacts.decode(signed.hex, rpc: rpc)
-    }
-
-    /// Sends `transaction`, expects the node to refuse it as invalid, and
-    /// returns the reject reason from the error message
-    /// ("<reason>[, <debug>] (code <n>)").
-    static func rejection(of transaction: TransactionFacts, rpc: RPCClient, check: Check) async throws -> String {
-        do {
-            let txid = try await rpc.sendRawTransaction(transaction.hex)
-            throw ScenarioError("sendrawtransaction accepted \(txid), which pays no fee")
-        } catch let error as RPCError {
-            guard case let .server(_, code, message) = error else { throw error }
-            check.equal(code, RPCErrorCode.verifyRejected, "sendrawtransaction refuses \(transaction.txid.prefix(16)) as invalid")
-            var reason = message
-            if let codeSuffix = reason.range(of: " (code ", options: .backwards) { reason = String(reason[..<codeSuffix.lowerBound]) }
-            if let debug = reason.range(of: ", ") { reason = String(reason[..<debug.lowerBound]) }
-            return reason
         }
     }
 }

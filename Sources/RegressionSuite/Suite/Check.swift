@@ -136,6 +136,7 @@ public final class Check: Sendable {
             return ScenarioVerdict(
                 scenario: scenario.name,
                 tracepoints: scenario.tracepoints.map(\.description),
+                coverage: scenario.coverage,
                 outcome: failures.isEmpty ? .passed : .failed,
                 evidence: state.evidence, failures: failures, knownIssues: state.knownIssues, kept: state.kept,
                 seconds: seconds

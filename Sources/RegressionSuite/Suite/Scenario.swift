@@ -10,6 +10,9 @@ public protocol Scenario: Sendable {
     var name: String { get }
     /// The tracepoints it asserts.
     var tracepoints: [ProbeName] { get }
+    /// The paths and values of its tracepoints it drives the node into, and
+    /// those it cannot reach in dev mode (see ``PathCoverage``).
+    var coverage: [PathCoverage] { get }
     /// Runs the scenario, recording every comparison in `check`.
     func run(_ context: ScenarioContext, _ check: Check) async throws
 }
@@ -66,6 +69,8 @@ public struct ScenarioVerdict: Sendable, Codable {
 
     public var scenario: String
     public var tracepoints: [String]
+    /// The paths and values the scenario declares (``Scenario/coverage``).
+    public var coverage: [PathCoverage]
     public var outcome: Outcome
     /// What was compared and agreed, one line each.
     public var evidence: [String]

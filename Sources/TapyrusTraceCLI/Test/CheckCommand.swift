@@ -73,6 +73,11 @@ struct CheckCommand: AsyncParsableCommand {
 /// The verdict table: tracepoint, scenario, result, evidence.
 enum VerdictTable {
     static func lines(_ verdicts: [ScenarioVerdict]) -> [String] {
+        let width = max(26, (verdicts.map(\.scenario.count).max() ?? 0) + 2)
+        func row(_ a: String, _ b: String, _ c: String, _ d: String) -> String {
+            a.padding(toLength: 34, withPad: " ", startingAt: 0) + b.padding(toLength: width, withPad: " ", startingAt: 0)
+                + c.padding(toLength: 9, withPad: " ", startingAt: 0) + d
+        }
         var lines = [row("TRACEPOINT", "SCENARIO", "RESULT", "EVIDENCE")]
         for verdict in verdicts {
             let result = verdict.passed ? (verdict.knownIssues.isEmpty ? "passed" : "passed*") : "FAILED"
@@ -85,11 +90,6 @@ enum VerdictTable {
             for kept in verdict.kept { lines.append("    kept: \(kept)") }
         }
         return lines
-    }
-
-    private static func row(_ a: String, _ b: String, _ c: String, _ d: String) -> String {
-        a.padding(toLength: 34, withPad: " ", startingAt: 0) + b.padding(toLength: 26, withPad: " ", startingAt: 0)
-            + c.padding(toLength: 9, withPad: " ", startingAt: 0) + d
     }
 }
 
