@@ -160,48 +160,6 @@ func pollUntil(timeout: Duration, _ condition: () async throws -> String?) async
     }
 }
 
-/// Runs `body` with two nodes for the scenario, started together and
-/// finished afterwards like ``withScenarioNode(_:_:name:configure:_:)``:
-/// datadirs removed if the scenario has no failures, else kept and noted.
-func withScenarioNodePair<R: Sendable>(
-    _ context: ScenarioContext, _ check: Check, names: (String, String),
-    configure: @Sendable (inout NodeOptions) -> Void = { _ in },
-    _ body: (TapyrusNode, TapyrusNode) async throws -> R
-) async throws -> R {
-    async let startingFirst = context.startNode(names.0, configure: configure)
-    async let startingSecond = context.startNode(names.1, configure: configure)
-    let first: TapyrusNode
-    let second: TapyrusNode
-    do {
-        first = try await startingFirst
-    } catch {
-        if let second = try? await startingSecond { await second.finish(passed: true) }
-        throw error
-    }
-    do {
-        second = try await startingSecond
-    } catch {
-        await first.finish(passed: true)
-        throw error
-    }
-    let finish = { (passed: Bool) in
-        for node in [first, second] {
-            if !passed { check.keep("\(node.name): \(node.dataDirectory) (log: \(node.networkDirectory)/debug.log)") }
-        }
-        async let finishingFirst: Void = first.finish(passed: passed)
-        async let finishingSecond: Void = second.finish(passed: passed)
-        _ = await (finishingFirst, finishingSecond)
-    }
-    do {
-        let result = try await body(first, second)
-        await finish(!check.hasFailures)
-        return result
-    } catch {
-        await finish(false)
-        throw error
-    }
-}
-
 /// The `getpeerinfo` entries by which two connected nodes see each other:
 /// `from` made an outbound connection to `to`.
 func linkedPeers(from: TapyrusNode, to: TapyrusNode) async throws -> (onFrom: ReportedPeer, onTo: ReportedPeer) {

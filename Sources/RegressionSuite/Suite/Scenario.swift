@@ -129,6 +129,66 @@ public func withScenarioNode<R: Sendable>(
     }
 }
 
+/// Runs `body` with several nodes for the scenario, started together (node
+/// `index` configured by `configure(index, &options)`) and finished
+/// afterwards like ``withScenarioNode(_:_:name:configure:_:)``: datadirs
+/// removed if the scenario has no failures, else kept and noted.
+public func withScenarioNodes<R: Sendable>(
+    _ context: ScenarioContext, _ check: Check, names: [String],
+    configure: @Sendable @escaping (Int, inout NodeOptions) -> Void = { _, _ in },
+    _ body: ([TapyrusNode]) async throws -> R
+) async throws -> R {
+    let started = await withTaskGroup(of: (Int, Result<TapyrusNode, any Error>).self) { group in
+        for (index, name) in names.enumerated() {
+            group.addTask {
+                do {
+                    return (index, .success(try await context.startNode(name) { configure(index, &$0) }))
+                } catch {
+                    return (index, .failure(error))
+                }
+            }
+        }
+        var results: [(Int, Result<TapyrusNode, any Error>)] = []
+        for await result in group { results.append(result) }
+        return results.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+    let nodes = started.compactMap { try? $0.get() }
+    let finish = { (passed: Bool) in
+        for node in nodes where !passed {
+            check.keep("\(node.name): \(node.dataDirectory) (log: \(node.networkDirectory)/debug.log)")
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for node in nodes { group.addTask { await node.finish(passed: passed) } }
+        }
+    }
+    for result in started {
+        if case .failure(let error) = result {
+            await finish(true)
+            throw error
+        }
+    }
+    do {
+        let result = try await body(nodes)
+        await finish(!check.hasFailures)
+        return result
+    } catch {
+        await finish(false)
+        throw error
+    }
+}
+
+/// Runs `body` with two nodes for the scenario (see
+/// ``withScenarioNodes(_:_:names:configure:_:)``), both configured alike.
+public func withScenarioNodePair<R: Sendable>(
+    _ context: ScenarioContext, _ check: Check, names: (String, String),
+    configure: @Sendable @escaping (inout NodeOptions) -> Void = { _ in },
+    _ body: (TapyrusNode, TapyrusNode) async throws -> R
+) async throws -> R {
+    try await withScenarioNodes(context, check, names: [names.0, names.1], configure: { _, options in configure(&options) }) { nodes in
+        try await body(nodes[0], nodes[1])
+    }
+}
+
 extension Duration {
     /// The duration in whole microseconds, rounded up (a bound from a wall
     /// time must not be shorter than the time it bounds).

@@ -35,13 +35,13 @@ struct CacheFiller: Sendable {
         return CacheFiller(rpc: rpc, changeScript: script, coins: coins)
     }
 
-    /// Signs and sends one transaction with ``outputsPerTransaction`` tiny
-    /// outputs and a change output; returns its txid.
+    /// Signs and sends one transaction with `outputs` tiny outputs (at most
+    /// ``outputsPerTransaction``) and a change output; returns its txid.
     @discardableResult
-    func send() async throws -> String {
+    func send(outputs: Int = outputsPerTransaction) async throws -> String {
         let position = next.take()
         guard position < coins.count else { throw ScenarioError("the cache filler ran out of 50 TPC coins (\(coins.count))") }
-        let hex = Self.unsignedTransaction(spending: coins[position], value: Amount.tpc(50).units, changeScript: changeScript)
+        let hex = Self.unsignedTransaction(spending: coins[position], value: Amount.tpc(50).units, outputs: outputs, changeScript: changeScript)
         let signed = try await rpc.signRawTransactionWithWallet(hex)
         guard signed.complete else { throw ScenarioError("the wallet did not sign the cache filler's transaction") }
         return try await rpc.sendRawTransaction(signed.hex, allowHighFees: true)
@@ -49,9 +49,9 @@ struct CacheFiller: Sendable {
 
     /// The serialised transaction: features 1, one input with an empty
     /// script, the tiny outputs, the change, lock time 0.
-    static func unsignedTransaction(spending coin: OutPoint, value: Int64, changeScript: [UInt8]) -> String {
-        let tiny = Array(repeating: Transaction.Output(value: outputValue, script: [0x51]), count: outputsPerTransaction)
-        let change = Transaction.Output(value: value - Int64(outputsPerTransaction) * outputValue - fee, script: changeScript)
+    static func unsignedTransaction(spending coin: OutPoint, value: Int64, outputs: Int, changeScript: [UInt8]) -> String {
+        let tiny = Array(repeating: Transaction.Output(value: outputValue, script: [0x51]), count: outputs)
+        let change = Transaction.Output(value: value - Int64(outputs) * outputValue - fee, script: changeScript)
         return Transaction(inputs: [.init(spending: coin)], outputs: tiny + [change]).hex
     }
 

@@ -15,6 +15,7 @@ extension ScenarioCatalog {
         UTXOCacheFlushAlwaysScenario(),
         UTXOCacheFlushPressureScenario(),
         UTXOCachePruneFlushScenario(),
+        UTXOCacheFlushBlocksScenario(),
     ]
 }
 

@@ -4,7 +4,7 @@ import NodeControl
 import TraceHarness
 
 extension ScenarioCatalog {
-    static let validation: [any Scenario] = [BlockConnectedScenario()]
+    static let validation: [any Scenario] = [BlockConnectedScenario(), ChainReorgScenario()]
 }
 
 /// `validation:block_connected`: one event per generated block, every field
@@ -52,25 +52,8 @@ struct BlockConnectedScenario: Scenario {
             let log = try NodeLog.read(node)
             let outputs = ChainOutputs(rpc: rpc)
             for (event, mined) in zip(events, blocks) {
-                let block = try await rpc.getBlock(hash: mined.hash)
-                let label = "block \(block.height)"
-                check.equal(Int(event.height), block.height, "height of \(label) equals getblock's")
-                check.equal(Int(event.transactions), block.nTx, "transactions of \(label) equal getblock's nTx")
-                let inputs = try await Self.inputCount(of: block, rpc: rpc)
-                check.equal(Int(event.inputs), inputs, "inputs of \(label) equal its transactions' inputs, the coinbase's included (\(inputs))")
-                let sigops = try await SignatureOperations.cost(ofBlock: mined.hash, rpc: rpc, outputs: outputs)
-                check.equal(event.sigops, Int64(sigops), "sigops cost of \(label) equals the legacy and P2SH counts of its transactions (\(sigops))")
-
-                guard let logged = log.lastConnection(of: mined.hash), logged.partsMicroseconds.count == 4 else {
-                    check.fail("debug.log (-debug=bench) has no ConnectBlock parts followed by UpdateTip for \(label) \(mined.hash)")
-                    continue
-                }
-                let total = logged.totalMicroseconds
-                let slack = logged.roundingMicroseconds + 1
-                check.within(Double(event.durationMicroseconds), (total - slack)...(total + slack),
-                             "ConnectBlock duration of \(label) in µs equals debug.log's sanity, fork, verify and index parts \(logged.partsMicroseconds.map { $0 / 1000 }) ms within their rounding")
-                check.within(event.durationMicroseconds, 0...mined.wallMicroseconds,
-                             "ConnectBlock duration of \(label) is at most the \(mined.wallMicroseconds) µs generatetoaddress took")
+                try await checkBlockConnected(event, hash: mined.hash, rpc: rpc, outputs: outputs, log: log,
+                                              wallMicroseconds: mined.wallMicroseconds, check)
             }
             let multisigBlock = try requireScenario(events.last, "the multisig spend's block")
             check.that(multisigBlock.sigops > Int64(multisigBlock.transactions), "the multisig spend's block counts more sigops than transactions (P2SH redeem script)",
@@ -91,6 +74,36 @@ struct BlockConnectedScenario: Scenario {
         }
         return total
     }
+}
+
+/// Checks one `validation:block_connected` event against block `hash` as
+/// the node's RPC and its `-debug=bench` log state it: height, transactions,
+/// inputs (the coinbase's included), the sigops cost as `ConnectBlock`
+/// counts it (``SignatureOperations``), and the duration, equal to the
+/// logged parts within their rounding and at most `wallMicroseconds`, the
+/// wall time of the call that connected the block.
+func checkBlockConnected(_ event: BlockConnected, hash: String, rpc: RPCClient, outputs: ChainOutputs, log: NodeLog,
+                         wallMicroseconds: Int64, _ check: Check) async throws {
+    let block = try await rpc.getBlock(hash: hash)
+    let label = "block \(block.height) \(hash.prefix(16))"
+    check.equal(event.hash.hex, hash, "hash of \(label)")
+    check.equal(Int(event.height), block.height, "height of \(label) equals getblock's")
+    check.equal(Int(event.transactions), block.nTx, "transactions of \(label) equal getblock's nTx")
+    let inputs = try await BlockConnectedScenario.inputCount(of: block, rpc: rpc)
+    check.equal(Int(event.inputs), inputs, "inputs of \(label) equal its transactions' inputs, the coinbase's included (\(inputs))")
+    let sigops = try await SignatureOperations.cost(ofBlock: hash, rpc: rpc, outputs: outputs)
+    check.equal(event.sigops, Int64(sigops), "sigops cost of \(label) equals the legacy and P2SH counts of its transactions (\(sigops))")
+
+    guard let logged = log.lastConnection(of: hash), logged.partsMicroseconds.count == 4 else {
+        check.fail("debug.log (-debug=bench) has no ConnectBlock parts followed by UpdateTip for \(label)")
+        return
+    }
+    let total = logged.totalMicroseconds
+    let slack = logged.roundingMicroseconds + 1
+    check.within(Double(event.durationMicroseconds), (total - slack)...(total + slack),
+                 "ConnectBlock duration of \(label) in µs equals debug.log's sanity, fork, verify and index parts \(logged.partsMicroseconds.map { $0 / 1000 }) ms within their rounding")
+    check.within(event.durationMicroseconds, 0...wallMicroseconds,
+                 "ConnectBlock duration of \(label) is at most the \(wallMicroseconds) µs the call that connected it took")
 }
 
 /// A coin locked by a 2-of-3 multisig P2SH script of three wallet keys, and
@@ -117,6 +130,12 @@ struct MultisigCoin: Sendable {
         let index = try requireScenario(outputs.firstIndex { $0["scriptPubKey"]?["addresses"]?[0]?.stringValue == address },
                                         "the output of \(txid) paying \(address)")
         return MultisigCoin(txid: txid, vout: index, amount: amount, redeemScript: redeemScript)
+    }
+
+    /// Keeps the wallet from spending the coin in its own payments (`lockunspent`);
+    /// ``spend(rpc:)`` still can.
+    func lock(rpc: RPCClient) async throws {
+        try await rpc.call("lockunspent", [false, .array([.object(["txid": .string(txid), "vout": .int(Int64(vout))])])])
     }
 
     /// Spends the coin to a new wallet address (leaving a fee of 0.001 TPC); returns the txid.
