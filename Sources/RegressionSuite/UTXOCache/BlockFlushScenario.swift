@@ -70,8 +70,6 @@ struct UTXOCacheFlushBlocksScenario: Scenario {
             if index == 2 { options.arguments += ["-prune=1"] }
         }) { nodes in
             let producer = nodes[0].rpc
-            let t0 = ContinuousClock.now
-            func mark(_ s: String) { FileHandle.standardError.write(Data("PHASE \(s) \(ContinuousClock.now - t0)\n".utf8)) }
             var targets: [Target] = []
             for (node, label) in [(nodes[1], "without pruning"), (nodes[2], "with -prune=1")] {
                 targets.append(Target(node: node, recording: try await context.recordFromNow(node), label: label))
@@ -99,12 +97,10 @@ struct UTXOCacheFlushBlocksScenario: Scenario {
             }
             try await producer.generateToAddress(40, address: miner)
             _ = try await deliver()
-            mark("base")
             let filler = try await CacheFiller.make(rpc: producer, changeAddress: miner)
             for _ in 0..<Self.prefillTransactions { try await filler.send() }
             try await producer.generateToAddress(1, address: miner)
             _ = try await deliver()
-            mark("prefill")
             for target in targets {
                 check.equal(try await target.recording.events(UTXOCacheFlush.self).count, 0,
                             "\(target.label): no flush while accepting and connecting \(submitted) blocks (AcceptBlock's NONE has no pruning to do)")
@@ -122,7 +118,6 @@ struct UTXOCacheFlushBlocksScenario: Scenario {
                 steps += 1
                 for (index, target) in targets.enumerated() { flushed[index] = try await target.recording.events(UTXOCacheFlush.self) }
             }
-            mark("steps")
             let stepHash = try await producer.getBlockHash(height: submitted)
             for (index, target) in targets.enumerated() {
                 let flushes = flushed[index]
@@ -143,9 +138,7 @@ struct UTXOCacheFlushBlocksScenario: Scenario {
             // IF_NEEDED from ConnectTip: one big block into the emptied cache.
             for _ in 0..<Self.bigBlockTransactions { try await filler.send() }
             let bigHash = try requireScenario(try await producer.generateToAddress(1, address: miner).first, "the big block")
-            mark("bigmined")
             walls = try await deliver()
-            mark("bigdelivered")
             let big = try await CoinTruth.counts(connecting: bigHash, rpc: producer)
             var connectFlushes: [UTXOCacheFlush] = []
             for (index, target) in targets.enumerated() {
@@ -165,7 +158,6 @@ struct UTXOCacheFlushBlocksScenario: Scenario {
             }
 
             // IF_NEEDED from DisconnectTip: the big block disconnected again.
-            mark("bigchecked")
             // A spent per spendable output, an add per input (CoinLedger.changes(disconnecting:)).
             let disconnecting = big.adds + big.spents
             for (index, target) in targets.enumerated() {
@@ -186,7 +178,6 @@ struct UTXOCacheFlushBlocksScenario: Scenario {
                                     "\(target.label): DisconnectTip's flush reports the memory of ConnectTip's, with as many entries")
                     }
                 }
-                mark("invalidated")
                 check.equal(try await target.recording.events(UTXOCacheFlush.self).count, 3, "\(target.label): exactly 3 flushes: PERIODIC, IF_NEEDED, IF_NEEDED")
             }
         }

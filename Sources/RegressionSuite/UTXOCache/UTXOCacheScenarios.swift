@@ -155,7 +155,7 @@ struct UTXOCacheUncacheScenario: Scenario {
 
             // A restart starts with an empty coins cache: block 1's coinbase is
             // then only on disk (the shutdown flush wrote it there).
-            try await node.restart()
+            try await context.restart(node)
             let recording = try await context.recordFromNow(node)
             defer { recording.stop() }
             // Spends 60 TPC from a 50 TPC coin (and is unsigned): ATMP fetches the

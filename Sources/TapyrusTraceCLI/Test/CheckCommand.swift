@@ -9,7 +9,11 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Run every regression scenario against a real tapyrusd and print a verdict per tracepoint.",
-        discussion: "Exits 0 when every scenario passed (known upstream issues allowed), 1 otherwise."
+        discussion: """
+            Exits 0 when every scenario passed (known upstream issues allowed), 1 otherwise. \
+            With --coverage, also lists every probe site of the binary with its hits during \
+            the run; when every scenario ran, a site that never fired fails the check too.
+            """
     )
 
     @Option(help: "The tapyrusd to test, with tapyrus-genesis beside it (default: $TAPYRUSD, else PATH).")
@@ -20,6 +24,12 @@ struct CheckCommand: AsyncParsableCommand {
 
     @Flag(help: "Print the verdicts as JSON instead of a table.")
     var json = false
+
+    @Flag(help: "Report which probe sites fired during the scenarios (table, JSON and JUnit).")
+    var coverage = false
+
+    @Option(help: ArgumentHelp("With --coverage: a tapyrus-core source tree, to name each site's macro call.", valueName: "dir"))
+    var source: String?
 
     @Option(name: .customLong("scenario"), help: "Run only this scenario; repeat for several (default: all).")
     var scenarios: [String] = []
@@ -33,6 +43,7 @@ struct CheckCommand: AsyncParsableCommand {
             throw ValidationError("no scenario '\(name)'; known: \(known.sorted().joined(separator: ", "))")
         }
         guard parallel > 0 else { throw ValidationError("--parallel must be positive") }
+        if source != nil, !coverage { throw ValidationError("--source is read only with --coverage") }
     }
 
     func run() async throws {
@@ -52,22 +63,37 @@ struct CheckCommand: AsyncParsableCommand {
             Output.note("\(verdict.outcome == .passed ? "passed" : "FAILED") \(verdict.scenario) (\(String(format: "%.1f", verdict.seconds)) s)")
         }
         let elapsed = ContinuousClock.now - start
+        await context.tracer.drain()
+        let sites = try coverage ? SiteCoverage.measure(tracer: context.tracer, verdicts: results, binary: binaries.tapyrusd, source: source) : nil
+        // A subset of the scenarios is not expected to reach every site.
+        let coverageFails = scenarios.isEmpty && !(sites?.uncovered.isEmpty ?? true)
 
         if json {
-            try Output.json(results)
+            try Output.json(CheckReport(tapyrusd: binaries.tapyrusd, verdicts: results,
+                                        behaviours: BehaviourCoverage(chosen).rows, sites: sites))
         } else {
             for line in VerdictTable.lines(results) { Output.line(line) }
+            if let sites { for line in sites.lines { Output.line(line) } }
             Output.line(String(format: "%d scenarios, %d passed, %d failed, %d known issues in %.1f s",
                                results.count, results.filter(\.passed).count, results.filter { !$0.passed }.count,
                                results.reduce(0) { $0 + $1.knownIssues.count }, elapsed.seconds))
         }
         Output.flush()
         if let junit {
-            try JUnitReport.xml(results, binary: binaries.tapyrusd, seconds: elapsed.seconds)
+            try JUnitReport.xml(results, binary: binaries.tapyrusd, seconds: elapsed.seconds, sites: sites)
                 .write(toFile: junit, atomically: true, encoding: .utf8)
         }
-        if results.contains(where: { !$0.passed }) { throw ExitCode(1) }
+        if results.contains(where: { !$0.passed }) || coverageFails { throw ExitCode(1) }
     }
+}
+
+/// What `check --json` prints: the verdicts, the paths and values the
+/// scenarios declare per tracepoint, and with `--coverage` the sites.
+struct CheckReport: Encodable {
+    var tapyrusd: String
+    var verdicts: [ScenarioVerdict]
+    var behaviours: [BehaviourCoverage.Row]
+    var sites: SiteCoverage?
 }
 
 /// The verdict table: tracepoint, scenario, result, evidence.
@@ -95,14 +121,15 @@ enum VerdictTable {
 
 /// JUnit XML for CI systems.
 enum JUnitReport {
-    static func xml(_ verdicts: [ScenarioVerdict], binary: String, seconds: Double) -> String {
+    static func xml(_ verdicts: [ScenarioVerdict], binary: String, seconds: Double, sites: SiteCoverage? = nil) -> String {
         func escape(_ text: String) -> String {
             text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
         let failures = verdicts.filter { !$0.passed }.count
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites tests=\"\(verdicts.count)\" failures=\"\(failures)\" time=\"\(seconds)\">\n"
+        let siteCount = sites?.sites.count ?? 0, uncovered = sites?.uncovered.count ?? 0
+        xml += "<testsuites tests=\"\(verdicts.count + siteCount)\" failures=\"\(failures + uncovered)\" time=\"\(seconds)\">\n"
         xml += "  <testsuite name=\"tapyrus-trace check\" tests=\"\(verdicts.count)\" failures=\"\(failures)\" time=\"\(seconds)\">\n"
         xml += "    <properties><property name=\"tapyrusd\" value=\"\(escape(binary))\"/></properties>\n"
         for verdict in verdicts {
@@ -114,7 +141,21 @@ enum JUnitReport {
             xml += "      <system-out>\(escape(out.joined(separator: "\n")))</system-out>\n"
             xml += "    </testcase>\n"
         }
-        xml += "  </testsuite>\n</testsuites>\n"
+        xml += "  </testsuite>\n"
+        if let sites {
+            // One test case per site: a site that never fired is a failure.
+            xml += "  <testsuite name=\"tapyrus-trace check --coverage\" tests=\"\(siteCount)\" failures=\"\(uncovered)\">\n"
+            for site in sites.sites {
+                xml += "    <testcase classname=\"\(escape(site.probe))\" name=\"\(escape(site.location ?? site.address))\">\n"
+                if !site.covered {
+                    xml += "      <failure message=\"uncovered: no scenario fired this site\">\(escape(site.description))</failure>\n"
+                }
+                xml += "      <system-out>\(escape("\(site.hits) hits at \(site.address)"))</system-out>\n"
+                xml += "    </testcase>\n"
+            }
+            xml += "  </testsuite>\n"
+        }
+        xml += "</testsuites>\n"
         return xml
     }
 }

@@ -75,7 +75,10 @@ final class ToolProcess: @unchecked Sendable {
 
     /// Sends Ctrl-C (SIGINT) and waits for the tool to end.
     func interrupt(timeout: Duration = .seconds(30)) async throws -> Result {
-        kill(process.processIdentifier, SIGINT)
+        // Only while it runs: once Foundation reaped it, its pid may already
+        // be another process's (a tapyrusd of another test, which SIGINT
+        // would shut down).
+        if process.isRunning { kill(process.processIdentifier, SIGINT) }
         return try await finish(timeout: timeout)
     }
 
