@@ -13,6 +13,13 @@ struct RawPeerMessagesScenario: Scenario {
     let name = "net-raw-peer"
     let tracepoints = [InboundMessage.tracepoint.probe, OutboundMessage.tracepoint.probe]
 
+    var coverage: [PathCoverage] {
+        [
+            .exercised(InboundMessage.tracepoint.probe, "an inbound raw peer: version, verack, ping and the node's later messages"),
+            .exercised(OutboundMessage.tracepoint.probe, "to an inbound raw peer: the handshake, pong and every later message"),
+        ]
+    }
+
     /// The ping nonce we send ("TRACEPIN" in ASCII).
     static let nonce: UInt64 = 0x5452_4143_4550_494E
 
@@ -83,6 +90,13 @@ struct NodeSyncMessagesScenario: Scenario {
     let name = "net-node-sync"
     let tracepoints = [InboundMessage.tracepoint.probe, OutboundMessage.tracepoint.probe]
 
+    var coverage: [PathCoverage] {
+        [
+            .exercised(InboundMessage.tracepoint.probe, "a manual outbound peer (addnode onetry) and its inbound side, syncing blocks"),
+            .exercised(OutboundMessage.tracepoint.probe, "a manual outbound peer (addnode onetry) and its inbound side, syncing blocks"),
+        ]
+    }
+
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNodePair(context, check, names: ("\(name)-a", "\(name)-b")) { nodeA, nodeB in
             let recordingA = try await context.record(nodeA)
@@ -136,6 +150,13 @@ struct NodeSyncMessagesScenario: Scenario {
 struct LargeMessageScenario: Scenario {
     let name = "net-large-message"
     let tracepoints = [InboundMessage.tracepoint.probe, OutboundMessage.tracepoint.probe]
+
+    var coverage: [PathCoverage] {
+        [
+            .exercised(InboundMessage.tracepoint.probe, "payloads over 32 KB: a 40 KB tx relayed between nodes"),
+            .exercised(OutboundMessage.tracepoint.probe, "payloads over 32 KB: a 40 KB tx and a 41 KB block"),
+        ]
+    }
 
     /// Outputs of the large transaction: 34 bytes each makes it about 40 KB,
     /// above the 32 KB that tracing.md says may be cut off.

@@ -43,6 +43,15 @@ struct UTXOCacheFlushBlocksScenario: Scenario {
     let name = "utxocache-flush-blocks"
     let tracepoints = [UTXOCacheFlush.tracepoint.probe]
 
+    var coverage: [PathCoverage] {
+        [
+            .exercised(UTXOCacheFlush.tracepoint.probe, "mode PERIODIC at the end of ActivateBestChain (submitblock)"),
+            .exercised(UTXOCacheFlush.tracepoint.probe, "mode IF_NEEDED from ConnectTip (one large block)"),
+            .exercised(UTXOCacheFlush.tracepoint.probe, "mode IF_NEEDED from DisconnectTip (invalidateblock)"),
+            .exercised(UTXOCacheFlush.tracepoint.probe, "the same flushes on a -prune=1 node, for_prune false"),
+        ]
+    }
+
     /// T with an empty mempool (see utxocache-flush-pressure for the coins cache's share of `-dbcache=4`).
     static let allowance = UTXOCacheFlushPressureScenario.allowance(mempoolUsage: 0)
     /// `fCacheLarge`'s limit: max(9 T / 10, T − 10 MiB), the first here.

@@ -39,6 +39,12 @@ struct UTXOCachePruneFlushScenario: Scenario {
     let name = "utxocache-flush-prune"
     let tracepoints = [UTXOCacheFlush.tracepoint.probe]
 
+    var coverage: [PathCoverage] {
+        [
+            .exercised(UTXOCacheFlush.tracepoint.probe, "mode NONE with for_prune true: pruneblockchain on a -prune=1 node"),
+        ]
+    }
+
     /// MAX_BLOCKFILE_SIZE in tapyrus-core's validation.h.
     static let maxBlockFileSize = 0x800_0000
     /// The bytes before each block in a block file (message start and size).

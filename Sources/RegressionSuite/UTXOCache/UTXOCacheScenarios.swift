@@ -26,6 +26,13 @@ struct UTXOCacheAddSpentScenario: Scenario {
     let name = "utxocache-add-spent"
     let tracepoints = [UTXOCacheAdd.tracepoint.probe, UTXOCacheSpent.tracepoint.probe]
 
+    var coverage: [PathCoverage] {
+        [
+            .exercised(UTXOCacheAdd.tracepoint.probe, "outputs of a connected block: coinbase, payment, change (AddCoins in ConnectBlock)"),
+            .exercised(UTXOCacheSpent.tracepoint.probe, "inputs spent by ConnectBlock (UpdateCoins)"),
+        ]
+    }
+
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNode(context, check, name: name) { node in
             let rpc = node.rpc
@@ -89,6 +96,13 @@ struct UTXOCacheColouredCoinScenario: Scenario {
     let name = "utxocache-coloured-coin"
     let tracepoints = [UTXOCacheAdd.tracepoint.probe, UTXOCacheSpent.tracepoint.probe]
 
+    var coverage: [PathCoverage] {
+        [
+            .exercised(UTXOCacheAdd.tracepoint.probe, "coloured outputs: a token issue and a token send"),
+            .exercised(UTXOCacheSpent.tracepoint.probe, "a coloured coin spent by a token send"),
+        ]
+    }
+
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNode(context, check, name: name) { node in
             let rpc = node.rpc
@@ -144,6 +158,12 @@ struct UTXOCacheUncacheScenario: Scenario {
     let name = "utxocache-uncache"
     let tracepoints = [UTXOCacheUncache.tracepoint.probe]
 
+    var coverage: [PathCoverage] {
+        [
+            .exercised(UTXOCacheUncache.tracepoint.probe, "a coin read from disk for a transaction testmempoolaccept refuses (coins_to_uncache)"),
+        ]
+    }
+
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNode(context, check, name: name) { node in
             let rpc = node.rpc
@@ -192,6 +212,12 @@ struct UTXOCacheUncacheScenario: Scenario {
 struct UTXOCacheFlushAlwaysScenario: Scenario {
     let name = "utxocache-flush-always"
     let tracepoints = [UTXOCacheFlush.tracepoint.probe]
+
+    var coverage: [PathCoverage] {
+        [
+            .exercised(UTXOCacheFlush.tracepoint.probe, "mode ALWAYS: gettxoutsetinfo and the shutdown flush"),
+        ]
+    }
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNode(context, check, name: name, configure: { $0.arguments += NodeLog.arguments }) { node in
@@ -286,6 +312,13 @@ struct UTXOCacheFlushAlwaysScenario: Scenario {
 struct UTXOCacheFlushPressureScenario: Scenario {
     let name = "utxocache-flush-pressure"
     let tracepoints = [UTXOCacheFlush.tracepoint.probe]
+
+    var coverage: [PathCoverage] {
+        [
+            .exercised(UTXOCacheFlush.tracepoint.probe, "mode IF_NEEDED: a block connection with the cache past its allowance"),
+            .exercised(UTXOCacheFlush.tracepoint.probe, "mode PERIODIC: a mempool acceptance with the cache past 0.9 of its allowance"),
+        ]
+    }
 
     /// The coins cache's share of `-dbcache=4` (see above), in bytes.
     static let coinCacheBytes: UInt64 = 1_835_008

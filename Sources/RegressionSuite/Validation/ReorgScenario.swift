@@ -37,6 +37,17 @@ struct ChainReorgScenario: Scenario {
     let name = "chain-reorg"
     let tracepoints = [BlockConnected.tracepoint.probe, UTXOCacheAdd.tracepoint.probe, UTXOCacheSpent.tracepoint.probe]
 
+    var coverage: [PathCoverage] {
+        [
+            .exercised(BlockConnected.tracepoint.probe, "blocks of a longer branch from a peer, connected in one reorganisation (ActivateBestChainStep)"),
+            .exercised(BlockConnected.tracepoint.probe, "blocks connected again by reconsiderblock after invalidateblock"),
+            .exercised(UTXOCacheAdd.tracepoint.probe, "inputs restored by DisconnectBlock (the undo data, ApplyTxInUndo)"),
+            .exercised(UTXOCacheAdd.tracepoint.probe, "the dev-mode mempool check replaying the returned transactions (height 1,000,000)"),
+            .exercised(UTXOCacheSpent.tracepoint.probe, "outputs of a disconnected block spent by DisconnectBlock, tip first"),
+            .exercised(UTXOCacheSpent.tracepoint.probe, "the dev-mode mempool check replaying the returned transactions"),
+        ]
+    }
+
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         // B runs without the dev-mode mempool check: whether reconsiderblock's
         // first step finds the last block's transactions back in the mempool

@@ -25,6 +25,13 @@ struct BlockConnectedScenario: Scenario {
     let name = "block-connected"
     let tracepoints = [BlockConnected.tracepoint.probe]
 
+    var coverage: [PathCoverage] {
+        [
+            .exercised(BlockConnected.tracepoint.probe, "a block mined by generatetoaddress (ConnectTip), empty and with payments"),
+            .exercised(BlockConnected.tracepoint.probe, "sigops of a P2SH 2-of-3 multisig spend (3, counted from its redeem script)"),
+        ]
+    }
+
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNode(context, check, name: name, configure: { $0.arguments += NodeLog.arguments }) { node in
             let rpc = node.rpc

@@ -25,6 +25,9 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(help: "Print the verdicts as JSON instead of a table.")
     var json = false
 
+    @Flag(help: "List the scenarios, their tracepoints and the paths they exercise, without running them.")
+    var list = false
+
     @Flag(help: "Report which probe sites fired during the scenarios (table, JSON and JUnit).")
     var coverage = false
 
@@ -48,6 +51,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         Output.ignoreBrokenPipe()
+        if list { return try printList() }
         var environment = ProcessInfo.processInfo.environment
         if let tapyrusd { environment[TapyrusBinaries.environmentVariable] = tapyrusd }
         let binaries = try TapyrusBinaries.locate(environment: environment)
@@ -85,6 +89,41 @@ struct CheckCommand: AsyncParsableCommand {
         }
         if results.contains(where: { !$0.passed }) || coverageFails { throw ExitCode(1) }
     }
+}
+
+extension CheckCommand {
+    /// `check --list`: the chosen scenarios and the behaviour table, nothing run.
+    private func printList() throws {
+        let chosen = scenarios.isEmpty ? ScenarioCatalog.all : scenarios.compactMap(ScenarioCatalog.named)
+        let behaviours = BehaviourCoverage(chosen)
+        if json {
+            try Output.json(ScenarioList(scenarios: chosen.map { .init(name: $0.name, tracepoints: $0.tracepoints.map(\.description), coverage: $0.coverage) },
+                                         behaviours: behaviours.rows))
+            Output.flush()
+            return
+        }
+        let width = (chosen.map(\.name.count).max() ?? 0) + 2
+        for scenario in chosen {
+            Output.line(scenario.name.padding(toLength: width, withPad: " ", startingAt: 0) + scenario.tracepoints.map(\.description).joined(separator: ", "))
+        }
+        Output.line("")
+        Output.line("| tracepoint | path or value | exercised by |")
+        Output.line("|---|---|---|")
+        for row in behaviours.markdownRows() { Output.line(row) }
+        Output.flush()
+    }
+}
+
+/// What `check --list --json` prints.
+struct ScenarioList: Encodable {
+    struct Entry: Encodable {
+        var name: String
+        var tracepoints: [String]
+        var coverage: [PathCoverage]
+    }
+
+    var scenarios: [Entry]
+    var behaviours: [BehaviourCoverage.Row]
 }
 
 /// What `check --json` prints: the verdicts, the paths and values the
