@@ -22,12 +22,28 @@ public enum ScenarioCatalog {
 public enum SharedTracer {
     private static let tracers = Mutex<[String: Tracer]>([:])
 
+    /// A 256 MiB ring buffer rather than the 64 MiB the probes' payloads
+    /// ask for: scenarios flood it side by side (utxocache-flush-pressure
+    /// adds 45,000 coins in one block, utxocache-flush-blocks 54,000), a
+    /// debug build's reader decodes several times slower than a release
+    /// build's, and a loaded machine starves it further. Once, two flooding
+    /// scenarios with a debug build on a loaded machine lost 2,704 events
+    /// with 64 MiB. The kernel allocates the ring when the map is made; one
+    /// per binary for the test process's life is affordable.
+    public static let ringBufferBytes = 256 << 20
+
+    private static var options: Tracer.Options {
+        var options = Tracer.Options()
+        options.ringBufferBytes = ringBufferBytes
+        return options
+    }
+
     /// The tracer attached to `binary`, made on first use.
     public static func attached(to binary: String) throws(TracerError) -> Tracer {
         let result: Result<Tracer, TracerError> = tracers.withLock { tracers in
             if let tracer = tracers[binary] { return .success(tracer) }
             do throws(TracerError) {
-                let tracer = try Tracer(binary: binary)
+                let tracer = try Tracer(binary: binary, options: options)
                 tracers[binary] = tracer
                 return .success(tracer)
             } catch {

@@ -31,11 +31,21 @@ public struct SourceLine: Sendable, Hashable, Comparable, Codable, CustomStringC
         Self.normalised(file).split(separator: "/").suffix(2).joined(separator: "/")
     }
 
+    /// Whether two paths name one file: equal, one ending the other at a
+    /// folder boundary, or sharing at least their last two components. The
+    /// last rule serves builds that map the source root away
+    /// (`-fdebug-prefix-map=…/src=.`): their line tables join the object's
+    /// folder with the path below the source root
+    /// (`build/src/wallet/./wallet/wallet.cpp`), which a tree scanned from
+    /// above `src` names `src/wallet/wallet.cpp`.
     static func isSameFile(_ first: String, _ second: String) -> Bool {
         let a = normalised(first), b = normalised(second)
         if a == b { return true }
         let (long, short) = a.count >= b.count ? (a, b) : (b, a)
-        return long.hasSuffix("/" + short)
+        if long.hasSuffix("/" + short) { return true }
+        let longParts = long.split(separator: "/"), shortParts = short.split(separator: "/")
+        let shared = zip(longParts.reversed(), shortParts.reversed()).prefix { $0 == $1 }.count
+        return shared >= 2
     }
 
     /// `path` without `.` components and with `dir/..` resolved.

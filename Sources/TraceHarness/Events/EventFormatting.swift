@@ -14,7 +14,10 @@ public struct EventFormatter: Sendable {
     /// One readable line: time, pid/tid, probe, then `name=value` pairs.
     public func line(for event: TraceEvent) -> String {
         let fields = event.fields.map { "\($0.name)=\(readable($0.value))" }.joined(separator: " ")
-        return "\(Self.time(event.date)) \(event.pid)/\(event.tid) \(event.probe) \(fields)"
+        // pid/tid padded to two 7-digit ids (pid_max is at most 4,194,304),
+        // so the probe column stays aligned whichever process a line is of.
+        let process = "\(event.pid)/\(event.tid)".padding(toLength: 15, withPad: " ", startingAt: 0)
+        return "\(Self.time(event.date)) \(process) \(event.probe) \(fields)"
     }
 
     /// One JSON object, no newline.

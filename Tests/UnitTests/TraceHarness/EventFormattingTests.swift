@@ -144,10 +144,14 @@ struct EventFormattingTests {
         #expect(EventFormatter().readable(cut) == "<3 bytes, INCOMPLETE: 1 of 3 bytes read>")
     }
 
-    @Test("the readable line has time, pid/tid, probe and name=value pairs")
+    @Test("the readable line has time, pid/tid padded to 15 characters (the probe column aligned), probe and name=value pairs")
     func readableLine() {
         let line = EventFormatter().line(for: Self.event)
-        #expect(line.hasPrefix("22:13:20.250000 4242/4243 net:inbound_message peer_id=-7 peer_address=\"[::1]:2357\" "))
+        #expect(line.hasPrefix("22:13:20.250000 4242/4243       net:inbound_message peer_id=-7 peer_address=\"[::1]:2357\" "))
+        var longer = Self.event
+        longer.pid = 4_194_303
+        longer.tid = 4_194_304
+        #expect(EventFormatter().line(for: longer).hasPrefix("22:13:20.250000 4194303/4194304 net:inbound_message "))
         #expect(line.contains("message_size=10 "))
         #expect(line.contains("(truncated)"))
         #expect(line.contains("hash=\(Self.hash.hex)"))

@@ -87,8 +87,10 @@ struct SiteLocationTests {
         #expect(unequal.first?.location == nil)
     }
 
-    @Test("same file: equal paths, or one ending the other at a folder boundary")
+    @Test("same file: equal paths, one ending the other at a folder boundary, or the last two components shared (a prefix-mapped build)")
     func sameFile() {
+        #expect(SourceLine(file: "/work/core/build/src/wallet/./wallet/wallet.cpp", line: 1).isSameFile(as: SourceLine(file: "src/wallet/wallet.cpp", line: 9)))
+        #expect(!SourceLine(file: "/build/src/a/net.cpp", line: 1).isSameFile(as: SourceLine(file: "b/net.cpp", line: 1)), "the file name alone is not enough")
         #expect(SourceLine(file: "/build/src/./wallet/wallet.cpp", line: 1).isSameFile(as: SourceLine(file: "wallet/wallet.cpp", line: 9)))
         #expect(SourceLine(file: "/a/b/../src/x.cpp", line: 1).isSameFile(as: SourceLine(file: "/a/src/x.cpp", line: 1)))
         #expect(!SourceLine(file: "/build/src/mywallet.cpp", line: 1).isSameFile(as: SourceLine(file: "wallet.cpp", line: 1)))
