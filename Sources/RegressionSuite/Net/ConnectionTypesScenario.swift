@@ -17,12 +17,12 @@ import TraceHarness
 /// | Connection | made by | type before the peer's version → after |
 /// |---|---|---|
 /// | S → T | `-connect=` at start | `Out-----M-` → `Out-----M-Tx` |
-/// | S → T | `-seednode=` at start | `Out-O----` → `Out-O-----Tx` |
+/// | S → T | `-seednode=` at start | `Out-O-----` → `Out-O-----Tx` |
 /// | S → T | `addnode … add` | `Out-----M-` → `Out-----M-Tx` |
 /// | S → T | `addnode … onetry` | `Out-----M-` → `Out-----M-Tx` |
-/// | raw → S | version relay=false | `In------` → `In------`, `In-----Tx` after our `filterclear` |
+/// | raw → S | version relay=false | `In------` → `In------`, `In------Tx` after our `filterclear` |
 /// | raw → S | version services NODE_NETWORK_LIMITED only | `In------` → `In----L--Tx` |
-/// | raw → T | whitelisted range | `In--W----` → `In--W---Tx` |
+/// | raw → T | whitelisted range | `In--W----` → `In--W----Tx` |
 /// | S's four on T | whitelisted; S runs `-blocksonly` | `In--W----` throughout |
 ///
 /// `-connect` is manual (`M`) in this build: `ThreadOpenConnections` opens
@@ -174,7 +174,7 @@ struct ConnectionTypesScenario: Scenario {
         var expected: [(label: String, peer: ReportedPeer, oneShot: Bool, type: String)] = [
             ("raw relay=false", noRelayPeer, false, "In------"),
             ("raw limited", limitedPeer, false, "In----L--Tx"),
-            ("\(target.name) raw", whitelistedPeer, false, "In--W---Tx"),
+            ("\(target.name) raw", whitelistedPeer, false, "In--W----Tx"),
         ]
         for (address, way) in [(addresses.connect, "-connect"), (addresses.seed, "-seednode"), (addresses.added, "addnode add"), (addresses.onetry, "addnode onetry")] {
             let oneShot = address == addresses.seed
@@ -191,7 +191,7 @@ struct ConnectionTypesScenario: Scenario {
         check.equal(pong.message.nonce, Self.nonces[3], "the pong after filterclear echoes our nonce")
         let relayingPeer = try requireScenario(try await ReportedPeer.all(of: subject).first { $0.id == noRelayPeer.id }, "\(subject.name)'s raw peer \(noRelayPeer.id) after filterclear")
         check.equal(relayingPeer.relaytxes, true, "\(subject.name)'s raw peer \(noRelayPeer.id): getpeerinfo relaytxes true after filterclear")
-        check.equal(relayingPeer.connectionType(afterVersion: true), "In-----Tx", "raw relay=false after filterclear: getpeerinfo's flags make connection type In-----Tx")
+        check.equal(relayingPeer.connectionType(afterVersion: true), "In------Tx", "raw relay=false after filterclear: getpeerinfo's flags make connection type In------Tx")
 
         // Every message event: of a known connection, all accounted for by getpeerinfo's bytes.
         for (node, recording, peers) in [(subject, recordingS, peersS), (target, recordingT, peersT)] {
@@ -217,8 +217,9 @@ struct ConnectionTypesScenario: Scenario {
         if let filterclear {
             checkPeerFields(Array(noRelayEvents[...filterclear]), of: noRelayPeer, node: subject.name, check)
             let after = noRelayEvents[(filterclear + 1)...]
-            check.equal(after.map(\.connectionType), Array(repeating: "In-----Tx", count: after.count),
-                        "\(subject.name): the \(after.count) events of raw peer \(noRelayPeer.id) after our filterclear carry In-----Tx")
+            let relaying = relayingPeer.connectionType(afterVersion: true)
+            check.equal(after.map(\.connectionType), Array(repeating: relaying, count: after.count),
+                        "\(subject.name): the \(after.count) events of raw peer \(noRelayPeer.id) after our filterclear carry \(relaying) (getpeerinfo after it)")
         }
 
         // What the node received from our raw peers: exactly what they sent.
