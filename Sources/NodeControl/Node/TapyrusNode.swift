@@ -323,8 +323,8 @@ public actor TapyrusNode {
     }
 
     /// Opens a raw P2P connection to this node and completes the handshake.
-    public nonisolated func connectRawPeer(timeout: Duration = .seconds(10)) async throws -> RawPeer {
-        try await RawPeer.connect(port: p2pPort, magic: magic, timeout: timeout)
+    public nonisolated func connectRawPeer(version: VersionMessage? = nil, timeout: Duration = .seconds(10)) async throws -> RawPeer {
+        try await RawPeer.connect(port: p2pPort, magic: magic, version: version, timeout: timeout)
     }
 
     static func tail(of path: String, lines: Int) -> [String] {

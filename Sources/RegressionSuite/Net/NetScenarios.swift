@@ -4,7 +4,7 @@ import TapyrusEncoding
 import TraceHarness
 
 extension ScenarioCatalog {
-    static let p2p: [any Scenario] = [RawPeerMessagesScenario(), NodeSyncMessagesScenario(), LargeMessageScenario()]
+    static let p2p: [any Scenario] = [RawPeerMessagesScenario(), NodeSyncMessagesScenario(), LargeMessageScenario(), ConnectionTypesScenario()]
 }
 
 /// `net:inbound_message` / `net:outbound_message` against our own raw peer:

@@ -43,14 +43,15 @@ struct ReportedPeer: Sendable, CustomStringConvertible {
     /// origin, one-shot, whitelisted, feeler, limited, manual, relays
     /// transactions, joined by `-`), rebuilt from these `getpeerinfo` fields.
     ///
-    /// `getpeerinfo` reports no one-shot or feeler flag: the connections a
-    /// scenario makes (inbound, or `addnode onetry`) are neither. The limited
-    /// and relay flags are learned from the peer's `version`, so
-    /// `afterVersion: false` gives the string of the events before that.
-    func connectionType(afterVersion: Bool) -> String {
+    /// `getpeerinfo` reports no one-shot or feeler flag: `oneShot` says
+    /// whether the scenario made this connection with `-seednode` (no
+    /// scenario makes feelers). The limited and relay flags are learned from
+    /// the peer's `version`, so `afterVersion: false` gives the string of the
+    /// events before that.
+    func connectionType(afterVersion: Bool, oneShot: Bool = false) -> String {
         let limited = services & 1 == 0 && services & 1024 != 0
         return [
-            inbound ? "In" : "Out", "", whitelisted ? "W" : "", "",
+            inbound ? "In" : "Out", oneShot ? "O" : "", whitelisted ? "W" : "", "",
             afterVersion && limited ? "L" : "", addnode ? "M" : "", afterVersion && relaytxes ? "Tx" : "",
         ].joined(separator: "-")
     }
@@ -117,15 +118,16 @@ func describeCounts(_ counts: [String: Int]) -> String {
 /// order they fired) against `getpeerinfo`'s `peer`: id, address, and the
 /// connection type, which lacks the flags learned from the peer's `version`
 /// up to and including the node's `verack` (sent while handling that version).
-func checkPeerFields(_ events: [MessageEvent], of peer: ReportedPeer, node: String, _ check: Check) {
+/// `oneShot`: the scenario made the connection with `-seednode`.
+func checkPeerFields(_ events: [MessageEvent], of peer: ReportedPeer, node: String, oneShot: Bool = false, _ check: Check) {
     check.that(events.allSatisfy { $0.peerID == peer.id },
                "\(node): \(events.count) events carry getpeerinfo's peer id \(peer.id)")
     let addresses = Set(events.map(\.peerAddress))
     check.equal(addresses, [peer.addr], "\(node): every event of peer \(peer.id) carries getpeerinfo's addr \(peer.addr)")
     let handshakeEnd = events.firstIndex { $0.direction == .outbound && $0.messageType == "verack" }
     check.that(handshakeEnd != nil, "\(node): the node's verack to peer \(peer.id) was traced")
-    let before = peer.connectionType(afterVersion: false)
-    let after = peer.connectionType(afterVersion: true)
+    let before = peer.connectionType(afterVersion: false, oneShot: oneShot)
+    let after = peer.connectionType(afterVersion: true, oneShot: oneShot)
     let expected = events.indices.map { index in index <= (handshakeEnd ?? events.count) ? before : after }
     check.equal(events.map(\.connectionType), expected,
                 "\(node): connection types of peer \(peer.id) are \(before) until the node's verack, then \(after) (getpeerinfo)")

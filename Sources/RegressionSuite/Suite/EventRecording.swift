@@ -7,19 +7,39 @@ import TraceHarness
 public final class EventRecording: Sendable {
     private final class Store: Sendable {
         let events = Mutex<[TraceEvent]>([])
+        /// The process recorded; nil while the node to record is still
+        /// starting, when the events of every process are kept.
+        let process: Mutex<Int32?>
+
+        init(process: Int32?) {
+            self.process = Mutex(process)
+        }
+
+        func append(_ event: TraceEvent) {
+            // One lock order (process, then events) for the reader thread and ``adopt(pid:)``.
+            process.withLock { process in
+                guard process == nil || process == event.pid else { return }
+                events.withLock { $0.append(event) }
+            }
+        }
     }
 
-    private let store = Store()
+    private let store: Store
     private let subscription: EventHub.Subscription
     private let tracer: Tracer
     private let timeout: Duration
-    public let pid: Int32
 
-    init(tracer: Tracer, pid: Int32, timeout: Duration) {
+    /// The process recorded (always set by the time a recording is handed
+    /// out: see ``ScenarioContext/startRecordedNode(_:configure:)``).
+    public var pid: Int32 { store.process.withLock { $0 } ?? -1 }
+
+    /// Records process `pid`, or every process until ``adopt(pid:)`` names
+    /// the one to keep when `pid` is nil.
+    init(tracer: Tracer, pid: Int32?, timeout: Duration) {
         self.tracer = tracer
-        self.pid = pid
         self.timeout = timeout
-        let store = self.store
+        let store = Store(process: pid)
+        self.store = store
         // Events still in the ring from before this recording fired earlier:
         // keep only what fires from now on (the kernel stamps CLOCK_MONOTONIC).
         var now = timespec()
@@ -27,7 +47,17 @@ public final class EventRecording: Sendable {
         let start = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
         subscription = tracer.onEvent(pid: pid) { event in
             guard event.monotonicNanoseconds >= start else { return }
-            store.events.withLock { $0.append(event) }
+            store.append(event)
+        }
+    }
+
+    /// Keeps the events of process `pid` only, from now on and of those
+    /// recorded so far, once every event that fired before is delivered.
+    func adopt(pid: Int32) async {
+        await tracer.drain()
+        store.process.withLock { process in
+            process = pid
+            store.events.withLock { $0.removeAll { $0.pid != pid } }
         }
     }
 

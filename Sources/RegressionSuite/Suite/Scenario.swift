@@ -44,6 +44,18 @@ public struct ScenarioContext: Sendable {
         return node
     }
 
+    /// Starts a node for the scenario like ``startNode(_:configure:)``, with
+    /// a recording of its events from its very first one: for what a node
+    /// does while it starts, before its RPC answers (the connections of
+    /// `-connect` and `-seednode`).
+    public func startRecordedNode(_ name: String, configure: (inout NodeOptions) -> Void = { _ in }) async throws -> (TapyrusNode, EventRecording) {
+        let recording = EventRecording(tracer: tracer, pid: nil, timeout: eventTimeout)
+        let node = try await startNode(name, configure: configure)
+        guard let pid = await node.pid else { throw ScenarioError("node \(node.name) is not running") }
+        await recording.adopt(pid: pid)
+        return (node, recording)
+    }
+
     /// Restarts `node` (see ``TapyrusNode/restart(arguments:)``); its new
     /// process is the scenario's from its first event.
     public func restart(_ node: TapyrusNode, arguments: [String] = []) async throws {
@@ -140,7 +152,24 @@ public func withScenarioNode<R: Sendable>(
     configure: (inout NodeOptions) -> Void = { _ in },
     _ body: (TapyrusNode) async throws -> R
 ) async throws -> R {
-    let node = try await context.startNode(name, configure: configure)
+    try await finishing(try await context.startNode(name, configure: configure), check, body)
+}
+
+/// Runs `body` with a node for the scenario and the recording of its events
+/// from its very first one (see ``ScenarioContext/startRecordedNode(_:configure:)``),
+/// finishing the node afterwards like ``withScenarioNode(_:_:name:configure:_:)``.
+public func withRecordedScenarioNode<R: Sendable>(
+    _ context: ScenarioContext, _ check: Check, name: String,
+    configure: (inout NodeOptions) -> Void = { _ in },
+    _ body: (TapyrusNode, EventRecording) async throws -> R
+) async throws -> R {
+    let (node, recording) = try await context.startRecordedNode(name, configure: configure)
+    return try await finishing(node, check) { try await body($0, recording) }
+}
+
+/// Runs `body` with `node`, then finishes it: its datadir removed if the
+/// scenario has no failures, else kept and noted in the verdict.
+private func finishing<R: Sendable>(_ node: TapyrusNode, _ check: Check, _ body: (TapyrusNode) async throws -> R) async throws -> R {
     do {
         let result = try await body(node)
         let passed = !check.hasFailures
