@@ -163,7 +163,7 @@ struct PrintedMessage: Hashable, CustomStringConvertible {
 
     /// A `log` line: `23:07:12.667158 48213/48220 net:inbound_message peer_id=0 peer_address="…" …`.
     init?(logLine line: String) {
-        let pattern = #"^\d\d:\d\d:\d\d\.\d{6} (\d+)/\d+ net:(inbound|outbound)_message peer_id=(\d+) peer_address="([^"]*)" connection_type="([^"]*)" message_type="([^"]*)" message_size=(\d+) "#
+        let pattern = #"^\d\d:\d\d:\d\d\.\d{6} (\d+)/\d+ +net:(inbound|outbound)_message peer_id=(\d+) peer_address="([^"]*)" connection_type="([^"]*)" message_type="([^"]*)" message_size=(\d+) "#
         guard let match = line.firstMatch(of: try! Regex(pattern)), match.count == 8,
               let pid = match[1].substring.flatMap({ Int32($0) }), let peerID = match[3].substring.flatMap({ Int64($0) }),
               let size = match[7].substring.flatMap({ UInt64($0) }) else { return nil }
