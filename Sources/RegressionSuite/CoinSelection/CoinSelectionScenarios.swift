@@ -14,6 +14,36 @@ extension ScenarioCatalog {
     ]
 }
 
+/// A scenario of the wallet's coin selection: it asserts the four
+/// `coin_selection` tracepoints, on a node whose wallet pays the fixed fee
+/// rate of ``CoinSelectionFees`` and holds one mined coinbase.
+protocol CoinSelectionScenario: Scenario {
+    /// Drives the wallet of `node`, started for the scenario and funded by
+    /// one block `wallet`, and compares the events with what it did.
+    func run(on node: TapyrusNode, funded wallet: MinedCoinbase, _ context: ScenarioContext, _ check: Check) async throws
+}
+
+/// The block a scenario mined to fund its node's wallet, and the wallet
+/// address it pays.
+struct MinedCoinbase: Sendable {
+    var address: String
+    var block: String
+}
+
+extension CoinSelectionScenario {
+    var tracepoints: [ProbeName] {
+        [CoinsRequested.tracepoint.probe, SelectedCoins.tracepoint.probe, ChangeInfo.tracepoint.probe, FeeInfo.tracepoint.probe]
+    }
+
+    func run(_ context: ScenarioContext, _ check: Check) async throws {
+        try await withScenarioNode(context, check, name: name, configure: { $0.arguments.append(CoinSelectionFees.argument) }) { node in
+            let address = try await node.rpc.getNewAddress()
+            let block = try requireScenario(try await node.rpc.generateToAddress(1, address: address).first, "block 1")
+            try await run(on: node, funded: MinedCoinbase(address: address, block: block), context, check)
+        }
+    }
+}
+
 /// The `coin_selection` events of one wallet send, in firing order.
 struct CoinSelectionEvents: Sendable {
     var requested: [CoinsRequested]
@@ -47,10 +77,8 @@ struct CoinSelectionEvents: Sendable {
 /// amount; the change is `inputs − target`; the fee then needed is taken out
 /// of the change output (the second `fee_info` site) and `fee_info` reports
 /// it paid and needed.
-struct CoinSelectionTPCScenario: Scenario {
+struct CoinSelectionTPCScenario: CoinSelectionScenario {
     let name = "coin-selection-tpc"
-    let tracepoints = [CoinsRequested.tracepoint.probe, SelectedCoins.tracepoint.probe,
-                       ChangeInfo.tracepoint.probe, FeeInfo.tracepoint.probe]
     var coverage: [PathCoverage] {
         [
             .exercised(CoinsRequested.tracepoint.probe, "a TPC send (one colour)"),
@@ -60,58 +88,55 @@ struct CoinSelectionTPCScenario: Scenario {
         ]
     }
 
-    func run(_ context: ScenarioContext, _ check: Check) async throws {
-        try await withScenarioNode(context, check, name: name, configure: { $0.arguments.append(CoinSelectionFees.argument) }) { node in
-            let rpc = node.rpc
-            try await rpc.generateToAddress(1, address: try await rpc.getNewAddress())
-            let recipient = try await rpc.getNewAddress()
-            let amount = Amount.tpc(1)
-            let recording = try await context.record(node)
+    func run(on node: TapyrusNode, funded wallet: MinedCoinbase, _ context: ScenarioContext, _ check: Check) async throws {
+        let rpc = node.rpc
+        let recipient = try await rpc.getNewAddress()
+        let amount = Amount.tpc(1)
+        let recording = try await context.record(node)
 
-            let txid = try await rpc.sendToAddress(recipient, amount: amount)
-            // sendtoaddress returned: every coin_selection event fired inside it and is in the ring.
-            let events = try await CoinSelectionEvents(recording)
-            let memory = try ProcessMemory.of(pid: recording.pid)
+        let txid = try await rpc.sendToAddress(recipient, amount: amount)
+        // sendtoaddress returned: every coin_selection event fired inside it and is in the ring.
+        let events = try await CoinSelectionEvents(recording)
+        let memory = try ProcessMemory.of(pid: recording.pid)
 
-            let transaction = try await TransactionFacts.wallet(txid, rpc: rpc)
-            let spent = try await transaction.spentOutputs(rpc: rpc)
-            let inputTotal = spent.total(of: "TPC")
-            let payment = transaction.outputs.filter { $0.addresses == [recipient] }
-            let change = transaction.outputs.filter { $0.addresses != [recipient] }
-            let fee = inputTotal - transaction.outputs.total(of: "TPC")
-            check.equal(try baseFee(of: try await rpc.getMempoolEntry(txid)), fee, "getmempoolentry's fee is inputs − outputs (\(fee) units)")
-            check.equal(payment.map(\.units), [amount.units], "one payment output of \(amount.units) units")
-            check.equal(change.count, 1, "one change output")
-            check.equal(transaction.inputs.count, 1, "the send spends the wallet's one coin")
-            let passTwoFee = CoinSelectionFees.noInputsFee(of: try paymentOutputs(of: transaction, paying: recipient))
+        let transaction = try await TransactionFacts.wallet(txid, rpc: rpc)
+        let spent = try await transaction.spentOutputs(rpc: rpc)
+        let inputTotal = spent.total(of: "TPC")
+        let payment = transaction.outputs.filter { $0.addresses == [recipient] }
+        let change = transaction.outputs.filter { $0.addresses != [recipient] }
+        let fee = inputTotal - transaction.outputs.total(of: "TPC")
+        check.equal(try baseFee(of: try await rpc.getMempoolEntry(txid)), fee, "getmempoolentry's fee is inputs − outputs (\(fee) units)")
+        check.equal(payment.map(\.units), [amount.units], "one payment output of \(amount.units) units")
+        check.equal(change.count, 1, "one change output")
+        check.equal(transaction.inputs.count, 1, "the send spends the wallet's one coin")
+        let passTwoFee = CoinSelectionFees.noInputsFee(of: try paymentOutputs(of: transaction, paying: recipient))
 
-            check.equal(events.requested.count, 1, "one coins_requested (\(events.summary))")
-            check.equal(events.selected.count, 1, "one selected_coins")
-            check.equal(events.change.count, 1, "one change_info")
-            check.equal(events.fees.count, 1, "one fee_info")
-            if let requested = events.requested.first {
-                check.equal(requested.value, amount.units, "coins_requested value is the amount sent")
-                check.equal(requested.colourID, "TPC", "coins_requested colour is TPC")
-            }
-            if let selected = events.selected.first {
-                check.equal(selected.colourID, "TPC", "selected_coins colour is TPC")
-                check.equal(selected.target, amount.units + passTwoFee,
-                            "selected_coins target is the amount sent plus the \(passTwoFee)-unit fee a transaction of the payment output alone needs (nFeeRet after the BnB pass)")
-                check.equal(selected.inputValue, inputTotal, "selected_coins input value is the total of the spent inputs (\(inputTotal) units)")
-                check.equal(Int(selected.coinCount), transaction.inputs.count, "selected_coins coin count is the number of inputs (\(transaction.inputs.count))")
-                check.equal(selected.algorithm, "knapsack", "one large coin is selected by knapsack after BnB found no exact match")
-            }
-            if let changeEvent = events.change.first {
-                check.equal(changeEvent.colourID, "TPC", "change_info colour is TPC")
-                checkChangeAddress(changeEvent, documented: inputTotal - amount.units - passTwoFee, memory: memory, check)
-            }
-            if let feeEvent = events.fees.first {
-                check.equal(feeEvent.feePaid, fee, "fee_info fee paid is the transaction's fee")
-                check.equal(feeEvent.feeNeeded, fee, "fee_info fee needed equals the fee paid (taken from the change, nothing extra)")
-            }
-            let expectedChange: Int64 = inputTotal - amount.units - fee
-            check.equal(change.first?.units ?? 0, expectedChange, "the change output is inputs − target − the fee taken from it")
+        check.equal(events.requested.count, 1, "one coins_requested (\(events.summary))")
+        check.equal(events.selected.count, 1, "one selected_coins")
+        check.equal(events.change.count, 1, "one change_info")
+        check.equal(events.fees.count, 1, "one fee_info")
+        if let requested = events.requested.first {
+            check.equal(requested.value, amount.units, "coins_requested value is the amount sent")
+            check.equal(requested.colourID, "TPC", "coins_requested colour is TPC")
         }
+        if let selected = events.selected.first {
+            check.equal(selected.colourID, "TPC", "selected_coins colour is TPC")
+            check.equal(selected.target, amount.units + passTwoFee,
+                        "selected_coins target is the amount sent plus the \(passTwoFee)-unit fee a transaction of the payment output alone needs (nFeeRet after the BnB pass)")
+            check.equal(selected.inputValue, inputTotal, "selected_coins input value is the total of the spent inputs (\(inputTotal) units)")
+            check.equal(Int(selected.coinCount), transaction.inputs.count, "selected_coins coin count is the number of inputs (\(transaction.inputs.count))")
+            check.equal(selected.algorithm, "knapsack", "one large coin is selected by knapsack after BnB found no exact match")
+        }
+        if let changeEvent = events.change.first {
+            check.equal(changeEvent.colourID, "TPC", "change_info colour is TPC")
+            checkChangeAddress(changeEvent, documented: inputTotal - amount.units - passTwoFee, memory: memory, check)
+        }
+        if let feeEvent = events.fees.first {
+            check.equal(feeEvent.feePaid, fee, "fee_info fee paid is the transaction's fee")
+            check.equal(feeEvent.feeNeeded, fee, "fee_info fee needed equals the fee paid (taken from the change, nothing extra)")
+        }
+        let expectedChange: Int64 = inputTotal - amount.units - fee
+        check.equal(change.first?.units ?? 0, expectedChange, "the change output is inputs − target − the fee taken from it")
     }
 }
 
@@ -134,10 +159,8 @@ func checkChangeAddress(_ event: ChangeInfo, documented: Int64, memory: ProcessM
 /// address): a request for the token count, a selection per colour (the token
 /// and the TPC that pays the fee), a token change event equal to the coloured
 /// change output, and a fee event equal to the transaction's TPC fee.
-struct CoinSelectionTokenScenario: Scenario {
+struct CoinSelectionTokenScenario: CoinSelectionScenario {
     let name = "coin-selection-token"
-    let tracepoints = [CoinsRequested.tracepoint.probe, SelectedCoins.tracepoint.probe,
-                       ChangeInfo.tracepoint.probe, FeeInfo.tracepoint.probe]
     var coverage: [PathCoverage] {
         [
             .exercised(CoinsRequested.tracepoint.probe, "a token send (TPC 0 and the token)"),
@@ -146,61 +169,57 @@ struct CoinSelectionTokenScenario: Scenario {
         ]
     }
 
-    func run(_ context: ScenarioContext, _ check: Check) async throws {
-        try await withScenarioNode(context, check, name: name, configure: { $0.arguments.append(CoinSelectionFees.argument) }) { node in
-            let rpc = node.rpc
-            let address = try await rpc.getNewAddress()
-            let first = try await rpc.generateToAddress(1, address: address)
-            let coinbase = try requireScenario(try await rpc.getBlock(hash: try requireScenario(first.first, "block 1")).tx.first, "coinbase")
-            let token = try await rpc.issueToken(type: .nonReissuable, value: 1000, source: coinbase, outputIndex: 0)
-            try await rpc.generateToAddress(1, address: address)
-            let recipient = try await rpc.getNewAddress(color: token.color)
-            let count: Int64 = 300
-            let recording = try await context.record(node)
+    func run(on node: TapyrusNode, funded wallet: MinedCoinbase, _ context: ScenarioContext, _ check: Check) async throws {
+        let rpc = node.rpc
+        let coinbase = try requireScenario(try await rpc.getBlock(hash: wallet.block).tx.first, "coinbase")
+        let token = try await rpc.issueToken(type: .nonReissuable, value: 1000, source: coinbase, outputIndex: 0)
+        try await rpc.generateToAddress(1, address: wallet.address)
+        let recipient = try await rpc.getNewAddress(color: token.color)
+        let count: Int64 = 300
+        let recording = try await context.record(node)
 
-            let txid = try await rpc.sendTokens(to: recipient, count: count)
-            let events = try await CoinSelectionEvents(recording)
-            let memory = try ProcessMemory.of(pid: recording.pid)
+        let txid = try await rpc.sendTokens(to: recipient, count: count)
+        let events = try await CoinSelectionEvents(recording)
+        let memory = try ProcessMemory.of(pid: recording.pid)
 
-            let transaction = try await TransactionFacts.wallet(txid, rpc: rpc)
-            let spent = try await transaction.spentOutputs(rpc: rpc)
-            let tokenIn = spent.total(of: token.color)
-            let tpcIn = spent.total(of: "TPC")
-            let tokenInputs = spent.filter { $0.token == token.color }.count
-            let tpcInputs = spent.filter { $0.token == "TPC" }.count
-            let payment = transaction.outputs.filter { $0.addresses == [recipient] }
-            let tokenChange = transaction.outputs.filter { $0.token == token.color && $0.addresses != [recipient] }
-            let tpcChange = transaction.outputs.filter { $0.token == "TPC" }
-            let fee = tpcIn - transaction.outputs.total(of: "TPC")
-            check.equal(payment.map(\.units), [count], "one payment of \(count) tokens")
-            check.equal(tokenChange.map(\.units), [tokenIn - count], "one token change output of inputs − \(count)")
-            check.equal(tpcChange.count, 1, "one TPC change output")
-            check.equal(try baseFee(of: try await rpc.getMempoolEntry(txid)), fee, "getmempoolentry's fee is TPC inputs − TPC outputs (\(fee) units)")
+        let transaction = try await TransactionFacts.wallet(txid, rpc: rpc)
+        let spent = try await transaction.spentOutputs(rpc: rpc)
+        let tokenIn = spent.total(of: token.color)
+        let tpcIn = spent.total(of: "TPC")
+        let tokenInputs = spent.filter { $0.token == token.color }.count
+        let tpcInputs = spent.filter { $0.token == "TPC" }.count
+        let payment = transaction.outputs.filter { $0.addresses == [recipient] }
+        let tokenChange = transaction.outputs.filter { $0.token == token.color && $0.addresses != [recipient] }
+        let tpcChange = transaction.outputs.filter { $0.token == "TPC" }
+        let fee = tpcIn - transaction.outputs.total(of: "TPC")
+        check.equal(payment.map(\.units), [count], "one payment of \(count) tokens")
+        check.equal(tokenChange.map(\.units), [tokenIn - count], "one token change output of inputs − \(count)")
+        check.equal(tpcChange.count, 1, "one TPC change output")
+        check.equal(try baseFee(of: try await rpc.getMempoolEntry(txid)), fee, "getmempoolentry's fee is TPC inputs − TPC outputs (\(fee) units)")
 
-            // mapValue holds TPC (the fee, unknown yet: 0) besides the token when coins are requested.
-            check.equal(events.requested.map(\.colourID), ["TPC", token.color], "coins_requested for TPC and the token, in colour order (\(events.summary))")
-            check.equal(events.requested.map(\.value), [0, count], "coins_requested values: 0 TPC before the fee is known, \(count) tokens")
-            // Pass 1: TPC for no fee yet (0: nothing to select), then BnB finds no
-            // exact token match and the pass ends without token inputs; the fee a
-            // transaction of only the payment output needs becomes nFeeRet.
-            // Pass 2 (knapsack): TPC for that fee, then the tokens.
-            let paymentOutputs = try paymentOutputs(of: transaction, paying: recipient)
-            let passTwoFee = CoinSelectionFees.noInputsFee(of: paymentOutputs)
-            check.equal(events.selected.map(SelectionRecord.init), [
-                SelectionRecord(colourID: "TPC", target: 0, inputValue: 0, coinCount: 0, algorithm: "knapsack"),
-                SelectionRecord(colourID: "TPC", target: passTwoFee, inputValue: tpcIn, coinCount: tpcInputs, algorithm: "knapsack"),
-                SelectionRecord(colourID: token.color, target: count, inputValue: tokenIn, coinCount: tokenInputs, algorithm: "knapsack"),
-            ], "selected_coins: TPC for no fee, then TPC for the \(passTwoFee)-unit fee of the payment output alone and \(count) tokens, with the spent inputs")
-            check.equal(events.change.map(\.colourID), [token.color, "TPC"], "change_info for the token change, then TPC")
-            check.equal(events.change.first?.change ?? 0, tokenIn - count, "token change_info equals the token change output (\(tokenIn - count))")
-            if let tpcChangeEvent = events.change.last, events.change.count == 2 {
-                checkChangeAddress(tpcChangeEvent, documented: tpcIn - passTwoFee, memory: memory, check)
-            }
-            check.equal(events.fees.count, 1, "one fee_info")
-            if let feeEvent = events.fees.first {
-                check.equal(feeEvent.feePaid, fee, "fee_info fee paid is the transaction's TPC fee")
-                check.equal(feeEvent.feeNeeded, fee, "fee_info fee needed equals the fee paid")
-            }
+        // mapValue holds TPC (the fee, unknown yet: 0) besides the token when coins are requested.
+        check.equal(events.requested.map(\.colourID), ["TPC", token.color], "coins_requested for TPC and the token, in colour order (\(events.summary))")
+        check.equal(events.requested.map(\.value), [0, count], "coins_requested values: 0 TPC before the fee is known, \(count) tokens")
+        // Pass 1: TPC for no fee yet (0: nothing to select), then BnB finds no
+        // exact token match and the pass ends without token inputs; the fee a
+        // transaction of only the payment output needs becomes nFeeRet.
+        // Pass 2 (knapsack): TPC for that fee, then the tokens.
+        let paymentOutputs = try paymentOutputs(of: transaction, paying: recipient)
+        let passTwoFee = CoinSelectionFees.noInputsFee(of: paymentOutputs)
+        check.equal(events.selected.map(SelectionRecord.init), [
+            SelectionRecord(colourID: "TPC", target: 0, inputValue: 0, coinCount: 0, algorithm: "knapsack"),
+            SelectionRecord(colourID: "TPC", target: passTwoFee, inputValue: tpcIn, coinCount: tpcInputs, algorithm: "knapsack"),
+            SelectionRecord(colourID: token.color, target: count, inputValue: tokenIn, coinCount: tokenInputs, algorithm: "knapsack"),
+        ], "selected_coins: TPC for no fee, then TPC for the \(passTwoFee)-unit fee of the payment output alone and \(count) tokens, with the spent inputs")
+        check.equal(events.change.map(\.colourID), [token.color, "TPC"], "change_info for the token change, then TPC")
+        check.equal(events.change.first?.change ?? 0, tokenIn - count, "token change_info equals the token change output (\(tokenIn - count))")
+        if let tpcChangeEvent = events.change.last, events.change.count == 2 {
+            checkChangeAddress(tpcChangeEvent, documented: tpcIn - passTwoFee, memory: memory, check)
+        }
+        check.equal(events.fees.count, 1, "one fee_info")
+        if let feeEvent = events.fees.first {
+            check.equal(feeEvent.feePaid, fee, "fee_info fee paid is the transaction's TPC fee")
+            check.equal(feeEvent.feeNeeded, fee, "fee_info fee needed equals the fee paid")
         }
     }
 }

@@ -5,42 +5,7 @@ import TraceHarness
 
 /// One coin as the utxocache tracepoints describe it, comparable with what
 /// RPC says of the same coin.
-struct CoinRecord: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// The transaction id, display hex.
-    var txid: String
-    var index: UInt32
-    /// "TPC" or the token's colour id, hex.
-    var colourID: String
-    var height: UInt32
-    /// Tapyrus units for TPC, the token count for a coloured coin.
-    var value: Int64
-    var isCoinbase: Bool
-
-    init(txid: String, index: UInt32, colourID: String, height: UInt32, value: Int64, isCoinbase: Bool) {
-        self.txid = txid
-        self.index = index
-        self.colourID = colourID
-        self.height = height
-        self.value = value
-        self.isCoinbase = isCoinbase
-    }
-
-    /// The coin an event describes.
-    init(_ fields: CoinEventFields) {
-        self.init(txid: fields.txid, index: fields.index, colourID: fields.colourID, height: fields.height,
-                  value: fields.value, isCoinbase: fields.isCoinbase)
-    }
-
-    var outpoint: String { "\(txid):\(index)" }
-
-    var description: String {
-        "\(txid.prefix(16))…:\(index) \(colourID.prefix(16)) height \(height) value \(value)\(isCoinbase ? " coinbase" : "")"
-    }
-
-    static func < (lhs: CoinRecord, rhs: CoinRecord) -> Bool {
-        (lhs.txid, lhs.index) < (rhs.txid, rhs.index)
-    }
-}
+typealias CoinRecord = CoinEventFields
 
 /// A change to the UTXO cache: a coin added or spent.
 enum CoinChange: Sendable, Hashable, CustomStringConvertible {
@@ -57,9 +22,9 @@ enum CoinChange: Sendable, Hashable, CustomStringConvertible {
     /// The change a recorded utxocache add or spent event stands for, else nil.
     init?(_ event: TraceEvent) {
         if let add = try? event.as(UTXOCacheAdd.self) {
-            self = .add(CoinRecord(add.coin))
+            self = .add(add.coin)
         } else if let spent = try? event.as(UTXOCacheSpent.self) {
-            self = .spent(CoinRecord(spent.coin))
+            self = .spent(spent.coin)
         } else {
             return nil
         }

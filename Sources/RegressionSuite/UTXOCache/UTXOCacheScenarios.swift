@@ -189,7 +189,7 @@ struct UTXOCacheUncacheScenario: Scenario {
             // testmempoolaccept returned: the uncache it caused is in the ring.
             let events = try await recording.events(UTXOCacheUncache.self)
             check.equal(events.count, 1, "exactly one utxocache_uncache for the coin testmempoolaccept fetched and dropped")
-            check.equal(events.map { CoinRecord($0.coin) }, [coin],
+            check.equal(events.map(\.coin), [coin],
                         "the uncached coin is block 1's coinbase output 0 as RPC states it (\(coin))")
             check.equal(coin, CoinRecord(txid: coinbase, index: 0, colourID: "TPC", height: 1, value: Amount.tpc(50).units, isCoinbase: true),
                         "RPC's block 1 coinbase is 50 TPC, height 1, coinbase")

@@ -124,13 +124,8 @@ struct ChainReorgScenario: Scenario {
         check.that(try ledger.changes(disconnecting: losing[0]).compactMap(\.added).filter { shared.paymentInputs.contains($0.outpoint) }.count == shared.paymentInputs.count,
                    "disconnecting A's first block re-adds T's inputs")
 
-        let events = try await recording.events(BlockConnected.self)
-        check.equal(events.map(\.hash.hex), winning, "one block_connected per block of B's branch, in order")
-        let log = try NodeLog.read(a)
-        let outputs = ChainOutputs(rpc: a.rpc)
-        for (event, hash) in zip(events, winning) {
-            try await checkBlockConnected(event, hash: hash, rpc: a.rpc, outputs: outputs, log: log, wallMicroseconds: wall.microseconds, check)
-        }
+        try await checkBlocksConnected(winning, on: a, in: recording, "one block_connected per block of B's branch, in order",
+                                       wallMicroseconds: wall.microseconds, check)
     }
 
     /// B disconnects `blocks`, its chain's last, with `invalidateblock` of the
@@ -153,13 +148,8 @@ struct ChainReorgScenario: Scenario {
         for hash in blocks { expected += try ledger.changes(connecting: hash).map(ChainChange.coin) + [.connected(hash)] }
         await compareChainChanges(deterministic: expected, mempoolCheck: [], in: recording, "B's invalidateblock and reconsiderblock", check)
 
-        let events = try await recording.events(BlockConnected.self)
-        check.equal(events.map(\.hash.hex), blocks, "one block_connected per reconsidered block, in order")
-        let log = try NodeLog.read(b)
-        let outputs = ChainOutputs(rpc: b.rpc)
-        for (event, hash) in zip(events, blocks) {
-            try await checkBlockConnected(event, hash: hash, rpc: b.rpc, outputs: outputs, log: log, wallMicroseconds: wall.microseconds, check)
-        }
+        let events = try await checkBlocksConnected(blocks, on: b, in: recording, "one block_connected per reconsidered block, in order",
+                                                    wallMicroseconds: wall.microseconds, check)
         if let multisig = events.first {
             check.that(multisig.sigops > Int64(multisig.transactions), "the block with B's P2SH multisig spend counts more sigops than transactions",
                        detail: "\(multisig.sigops) sigops, \(multisig.transactions) transactions")
@@ -308,4 +298,21 @@ func compareChainChanges(deterministic: [ChainChange], mempoolCheck groups: [(tx
     if !groups.isEmpty {
         check.equal(groups.count, Set(groups.map(\.txid)).count, "\(what): the mempool check replays each of the \(groups.count) mempool transactions once")
     }
+}
+
+/// Checks that `recording` holds one `validation:block_connected` per block
+/// of `hashes`, in order (`what` names the comparison), each as
+/// ``checkBlockConnected(_:hash:rpc:outputs:log:wallMicroseconds:_:)`` of
+/// `node` checks it; returns the events.
+@discardableResult
+func checkBlocksConnected(_ hashes: [String], on node: TapyrusNode, in recording: EventRecording, _ what: String,
+                          wallMicroseconds: Int64, _ check: Check) async throws -> [BlockConnected] {
+    let events = try await recording.events(BlockConnected.self)
+    check.equal(events.map(\.hash.hex), hashes, what)
+    let log = try NodeLog.read(node)
+    let outputs = ChainOutputs(rpc: node.rpc)
+    for (event, hash) in zip(events, hashes) {
+        try await checkBlockConnected(event, hash: hash, rpc: node.rpc, outputs: outputs, log: log, wallMicroseconds: wallMicroseconds, check)
+    }
+    return events
 }

@@ -3,7 +3,8 @@
 ///
 /// Adding a tracepoint to the harness means writing one such type and listing
 /// it in ``TracepointCatalogue/tapyrusd``. The eBPF layout, the conformance
-/// check and the printers all follow from ``tracepoint``.
+/// check and the printers all follow from ``tracepoint``. The catalogue's own
+/// events are ``DeclaredEvent``s: one table gives both requirements.
 public protocol CataloguedEvent: Sendable {
     /// The declaration: probe name and arguments in order.
     static var tracepoint: Tracepoint { get }
@@ -34,84 +35,67 @@ let maximumMessageBytes = 0x0200_0000
 
 /// The arguments both P2P message tracepoints pass.
 public struct P2PMessageFields: Sendable, Hashable {
-    public var peerID: Int64
-    public var peerAddress: String
-    public var connectionType: String
-    public var messageType: String
+    public var peerID: Int64 = 0
+    public var peerAddress = ""
+    public var connectionType = ""
+    public var messageType = ""
     /// The payload's size in bytes (without the 24-byte message header).
-    public var messageSize: UInt64
-    public var message: Payload
+    public var messageSize: UInt64 = 0
+    public var message = Payload(bytes: [], declaredLength: 0)
 
     /// The declaration, with the size argument as the tracepoint passes it.
-    static func fields(size: Field) -> [Field] {
+    static func arguments(size: Field) -> [EventArgument<Self>] {
         [
-            .int64("peer_id"),
-            .string("peer_address", maxLength: 127),
-            .string("connection_type", maxLength: 31),
-            .string("message_type", maxLength: 31),
-            size,
-            .payload("message", lengthField: size.name, maxLength: maximumMessageBytes),
+            .reading(.int64("peer_id"), into: \.peerID),
+            .reading(.string("peer_address", maxLength: 127), into: \.peerAddress),
+            .reading(.string("connection_type", maxLength: 31), into: \.connectionType),
+            .reading(.string("message_type", maxLength: 31), into: \.messageType),
+            .reading(size, into: \.messageSize),
+            .reading(.payload("message", lengthField: size.name, maxLength: maximumMessageBytes), into: \.message),
         ]
-    }
-
-    init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        peerID = try reader.int64()
-        peerAddress = try reader.string()
-        connectionType = try reader.string()
-        messageType = try reader.string()
-        messageSize = try reader.uint64()
-        message = try reader.payload()
     }
 }
 
 /// `net:inbound_message`: a P2P message received from a peer.
 @dynamicMemberLookup
-public struct InboundMessage: CataloguedEvent {
-    public static let tracepoint = Tracepoint("net", "inbound_message", "a P2P message received from a peer",
-                                              fields: P2PMessageFields.fields(size: .uint32("message_size", note: "bytes")))
-    public var fields: P2PMessageFields
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) { fields = try P2PMessageFields(reading: &reader) }
+public struct InboundMessage: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("net", "inbound_message", "a P2P message received from a peer",
+                                                           P2PMessageFields.arguments(size: .uint32("message_size", note: "bytes")), into: \.fields)
+    public var fields = P2PMessageFields()
+    public init() {}
     public subscript<Value>(dynamicMember keyPath: KeyPath<P2PMessageFields, Value>) -> Value { fields[keyPath: keyPath] }
 }
 
 /// `net:outbound_message`: a P2P message sent to a peer.
 @dynamicMemberLookup
-public struct OutboundMessage: CataloguedEvent {
-    public static let tracepoint = Tracepoint("net", "outbound_message", "a P2P message sent to a peer",
-                                              fields: P2PMessageFields.fields(size: .uint64("message_size", note: "bytes")))
-    public var fields: P2PMessageFields
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) { fields = try P2PMessageFields(reading: &reader) }
+public struct OutboundMessage: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("net", "outbound_message", "a P2P message sent to a peer",
+                                                           P2PMessageFields.arguments(size: .uint64("message_size", note: "bytes")), into: \.fields)
+    public var fields = P2PMessageFields()
+    public init() {}
     public subscript<Value>(dynamicMember keyPath: KeyPath<P2PMessageFields, Value>) -> Value { fields[keyPath: keyPath] }
 }
 
 // MARK: - validation
 
 /// `validation:block_connected`: a block was connected to the chain tip.
-public struct BlockConnected: CataloguedEvent {
-    public static let tracepoint = Tracepoint("validation", "block_connected", "a block was connected (ConnectBlock)", fields: [
-        .hash256("hash"),
-        .int32("height"),
-        .uint64("transactions"),
-        .int32("inputs"),
-        .int64("sigops", note: "sigops cost"),
-        .int64("duration", note: "µs"),
+public struct BlockConnected: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("validation", "block_connected", "a block was connected (ConnectBlock)", [
+        .reading(.hash256("hash"), into: \.hash),
+        .reading(.int32("height"), into: \.height),
+        .reading(.uint64("transactions"), into: \.transactions),
+        .reading(.int32("inputs"), into: \.inputs),
+        .reading(.int64("sigops", note: "sigops cost"), into: \.sigops),
+        .reading(.int64("duration", note: "µs"), into: \.durationMicroseconds),
     ])
-    public var hash: Hash256
-    public var height: Int32
-    public var transactions: UInt64
-    public var inputs: Int32
-    public var sigops: Int64
+    public var hash = Hash256.zero
+    public var height: Int32 = 0
+    public var transactions: UInt64 = 0
+    public var inputs: Int32 = 0
+    public var sigops: Int64 = 0
     /// Time ConnectBlock took, in microseconds.
-    public var durationMicroseconds: Int64
-
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        hash = try reader.hash()
-        height = try reader.int32()
-        transactions = try reader.uint64()
-        inputs = try reader.int32()
-        sigops = try reader.int64()
-        durationMicroseconds = try reader.int64()
-    }
+    public var durationMicroseconds: Int64 = 0
+    public init() {}
 }
 
 // MARK: - utxocache
@@ -131,33 +115,27 @@ public enum FlushMode: UInt32, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// `utxocache:utxocache_flush`: the coins cache was written to disk.
-public struct UTXOCacheFlush: CataloguedEvent {
-    public static let tracepoint = Tracepoint("utxocache", "utxocache_flush", "the UTXO cache was flushed", fields: [
-        .int64("duration", note: "µs"),
-        .uint32("mode", note: "0 NONE, 1 IF_NEEDED, 2 PERIODIC, 3 ALWAYS"),
-        .uint64("coins", note: "coins in the cache before the flush"),
-        .uint64("memory", note: "bytes"),
-        .bool("for_prune"),
+public struct UTXOCacheFlush: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("utxocache", "utxocache_flush", "the UTXO cache was flushed", [
+        .reading(.int64("duration", note: "µs"), into: \.durationMicroseconds),
+        .reading(.uint32("mode", note: "0 NONE, 1 IF_NEEDED, 2 PERIODIC, 3 ALWAYS"), into: \.modeValue),
+        .reading(.uint64("coins", note: "coins in the cache before the flush"), into: \.coins),
+        .reading(.uint64("memory", note: "bytes"), into: \.memoryBytes),
+        .reading(.bool("for_prune"), into: \.forPrune),
     ])
-    public var durationMicroseconds: Int64
+    public var durationMicroseconds: Int64 = 0
     /// The raw mode number; ``mode`` names it when it is known.
-    public var modeValue: UInt32
-    public var coins: UInt64
-    public var memoryBytes: UInt64
-    public var forPrune: Bool
+    public var modeValue: UInt32 = 0
+    public var coins: UInt64 = 0
+    public var memoryBytes: UInt64 = 0
+    public var forPrune = false
     public var mode: FlushMode? { FlushMode(rawValue: modeValue) }
-
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        durationMicroseconds = try reader.int64()
-        modeValue = try reader.uint32()
-        coins = try reader.uint64()
-        memoryBytes = try reader.uint64()
-        forPrune = try reader.bool()
-    }
+    public init() {}
 }
 
-/// The arguments the three coin tracepoints share.
-public struct CoinEventFields: Sendable, Hashable {
+/// One coin as the three coin tracepoints describe it: the arguments they
+/// share, ordered by outpoint.
+public struct CoinEventFields: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The transaction id in display form (64 hex digits).
     public var txid: String
     public var index: UInt32
@@ -168,204 +146,165 @@ public struct CoinEventFields: Sendable, Hashable {
     public var value: Int64
     public var isCoinbase: Bool
 
-    static func fields() -> [Field] {
-        [
-            .string("txid", maxLength: 64),
-            .uint32("index"),
-            .string("colour_id", maxLength: 66, note: "TPC or token colour id"),
-            .uint32("height"),
-            .int64("value", note: "tapyrus units"),
-            .bool("is_coinbase"),
-        ]
+    public init(txid: String = "", index: UInt32 = 0, colourID: String = "", height: UInt32 = 0, value: Int64 = 0, isCoinbase: Bool = false) {
+        (self.txid, self.index, self.colourID, self.height, self.value, self.isCoinbase) = (txid, index, colourID, height, value, isCoinbase)
     }
 
-    init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        txid = try reader.string()
-        index = try reader.uint32()
-        colourID = try reader.string()
-        height = try reader.uint32()
-        value = try reader.int64()
-        isCoinbase = try reader.bool()
+    /// `txid:index`.
+    public var outpoint: String { "\(txid):\(index)" }
+
+    public var description: String {
+        "\(txid.prefix(16))…:\(index) \(colourID.prefix(16)) height \(height) value \(value)\(isCoinbase ? " coinbase" : "")"
     }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        (lhs.txid, lhs.index) < (rhs.txid, rhs.index)
+    }
+
+    /// The arguments of the three coin tracepoints, in order.
+    static let arguments: [EventArgument<Self>] = [
+        .reading(.string("txid", maxLength: 64), into: \.txid),
+        .reading(.uint32("index"), into: \.index),
+        .reading(.string("colour_id", maxLength: 66, note: "TPC or token colour id"), into: \.colourID),
+        .reading(.uint32("height"), into: \.height),
+        .reading(.int64("value", note: "tapyrus units"), into: \.value),
+        .reading(.bool("is_coinbase"), into: \.isCoinbase),
+    ]
 }
 
 /// `utxocache:utxocache_add`: a coin was added to the UTXO cache.
-public struct UTXOCacheAdd: CataloguedEvent {
-    public static let tracepoint = Tracepoint("utxocache", "utxocache_add", "a coin was added to the UTXO cache", fields: CoinEventFields.fields())
-    public var coin: CoinEventFields
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) { coin = try CoinEventFields(reading: &reader) }
+public struct UTXOCacheAdd: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("utxocache", "utxocache_add", "a coin was added to the UTXO cache", CoinEventFields.arguments, into: \.coin)
+    public var coin = CoinEventFields()
+    public init() {}
 }
 
 /// `utxocache:utxocache_spent`: a coin was spent from the UTXO cache.
-public struct UTXOCacheSpent: CataloguedEvent {
-    public static let tracepoint = Tracepoint("utxocache", "utxocache_spent", "a coin was spent from the UTXO cache", fields: CoinEventFields.fields())
-    public var coin: CoinEventFields
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) { coin = try CoinEventFields(reading: &reader) }
+public struct UTXOCacheSpent: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("utxocache", "utxocache_spent", "a coin was spent from the UTXO cache", CoinEventFields.arguments, into: \.coin)
+    public var coin = CoinEventFields()
+    public init() {}
 }
 
 /// `utxocache:utxocache_uncache`: an unmodified coin was dropped from the cache.
-public struct UTXOCacheUncache: CataloguedEvent {
-    public static let tracepoint = Tracepoint("utxocache", "utxocache_uncache", "a coin was removed from the UTXO cache", fields: CoinEventFields.fields())
-    public var coin: CoinEventFields
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) { coin = try CoinEventFields(reading: &reader) }
+public struct UTXOCacheUncache: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("utxocache", "utxocache_uncache", "a coin was removed from the UTXO cache", CoinEventFields.arguments, into: \.coin)
+    public var coin = CoinEventFields()
+    public init() {}
 }
 
 // MARK: - mempool
 
 /// `mempool:added`: a transaction entered the mempool.
-public struct MempoolAdded: CataloguedEvent {
-    public static let tracepoint = Tracepoint("mempool", "added", "a transaction entered the mempool", fields: [
-        .hash256("txid"),
-        .int32("size", note: "bytes"),
-        .int64("fee", note: "tapyrus units"),
+public struct MempoolAdded: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("mempool", "added", "a transaction entered the mempool", [
+        .reading(.hash256("txid"), into: \.txid),
+        .reading(.int32("size", note: "bytes"), into: \.size),
+        .reading(.int64("fee", note: "tapyrus units"), into: \.fee),
     ])
-    public var txid: Hash256
-    public var size: Int32
-    public var fee: Int64
-
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        txid = try reader.hash()
-        size = try reader.int32()
-        fee = try reader.int64()
-    }
+    public var txid = Hash256.zero
+    public var size: Int32 = 0
+    public var fee: Int64 = 0
+    public init() {}
 }
 
 /// `mempool:removed`: a transaction left the mempool.
-public struct MempoolRemoved: CataloguedEvent {
-    public static let tracepoint = Tracepoint("mempool", "removed", "a transaction left the mempool", fields: [
-        .hash256("txid"),
-        .string("reason", maxLength: 31),
-        .int32("size", note: "bytes"),
-        .int64("fee", note: "tapyrus units"),
-        .int64("entry_time", note: "epoch seconds"),
+public struct MempoolRemoved: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("mempool", "removed", "a transaction left the mempool", [
+        .reading(.hash256("txid"), into: \.txid),
+        .reading(.string("reason", maxLength: 31), into: \.reason),
+        .reading(.int32("size", note: "bytes"), into: \.size),
+        .reading(.int64("fee", note: "tapyrus units"), into: \.fee),
+        .reading(.int64("entry_time", note: "epoch seconds"), into: \.entryTime),
     ])
-    public var txid: Hash256
-    public var reason: String
-    public var size: Int32
-    public var fee: Int64
-    public var entryTime: Int64
-
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        txid = try reader.hash()
-        reason = try reader.string()
-        size = try reader.int32()
-        fee = try reader.int64()
-        entryTime = try reader.int64()
-    }
+    public var txid = Hash256.zero
+    public var reason = ""
+    public var size: Int32 = 0
+    public var fee: Int64 = 0
+    public var entryTime: Int64 = 0
+    public init() {}
 }
 
 /// `mempool:replaced`: a transaction was replaced by another.
-public struct MempoolReplaced: CataloguedEvent {
-    public static let tracepoint = Tracepoint("mempool", "replaced", "a mempool transaction was replaced", fields: [
-        .hash256("replaced_txid"),
-        .int32("replaced_size", note: "bytes"),
-        .int64("replaced_fee", note: "tapyrus units"),
-        .int64("replaced_entry_time", note: "epoch seconds"),
-        .hash256("replacement_txid"),
-        .uint32("replacement_size", note: "bytes"),
-        .int64("replacement_fee", note: "tapyrus units"),
+public struct MempoolReplaced: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("mempool", "replaced", "a mempool transaction was replaced", [
+        .reading(.hash256("replaced_txid"), into: \.replacedTxid),
+        .reading(.int32("replaced_size", note: "bytes"), into: \.replacedSize),
+        .reading(.int64("replaced_fee", note: "tapyrus units"), into: \.replacedFee),
+        .reading(.int64("replaced_entry_time", note: "epoch seconds"), into: \.replacedEntryTime),
+        .reading(.hash256("replacement_txid"), into: \.replacementTxid),
+        .reading(.uint32("replacement_size", note: "bytes"), into: \.replacementSize),
+        .reading(.int64("replacement_fee", note: "tapyrus units"), into: \.replacementFee),
     ])
-    public var replacedTxid: Hash256
-    public var replacedSize: Int32
-    public var replacedFee: Int64
-    public var replacedEntryTime: Int64
-    public var replacementTxid: Hash256
-    public var replacementSize: UInt32
-    public var replacementFee: Int64
-
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        replacedTxid = try reader.hash()
-        replacedSize = try reader.int32()
-        replacedFee = try reader.int64()
-        replacedEntryTime = try reader.int64()
-        replacementTxid = try reader.hash()
-        replacementSize = try reader.uint32()
-        replacementFee = try reader.int64()
-    }
+    public var replacedTxid = Hash256.zero
+    public var replacedSize: Int32 = 0
+    public var replacedFee: Int64 = 0
+    public var replacedEntryTime: Int64 = 0
+    public var replacementTxid = Hash256.zero
+    public var replacementSize: UInt32 = 0
+    public var replacementFee: Int64 = 0
+    public init() {}
 }
 
 /// `mempool:rejected`: a transaction was refused by the mempool.
-public struct MempoolRejected: CataloguedEvent {
-    public static let tracepoint = Tracepoint("mempool", "rejected", "a transaction was rejected", fields: [
-        .hash256("txid"),
-        .string("reason", maxLength: 127),
+public struct MempoolRejected: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("mempool", "rejected", "a transaction was rejected", [
+        .reading(.hash256("txid"), into: \.txid),
+        .reading(.string("reason", maxLength: 127), into: \.reason),
     ])
-    public var txid: Hash256
-    public var reason: String
-
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        txid = try reader.hash()
-        reason = try reader.string()
-    }
+    public var txid = Hash256.zero
+    public var reason = ""
+    public init() {}
 }
 
 // MARK: - coin_selection
 
 /// `coin_selection:coins_requested`: the wallet starts selecting coins.
-public struct CoinsRequested: CataloguedEvent {
-    public static let tracepoint = Tracepoint("coin_selection", "coins_requested", "the wallet asks for coins", fields: [
-        .int64("value", note: "tapyrus units"),
-        .string("colour_id", maxLength: 66),
+public struct CoinsRequested: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("coin_selection", "coins_requested", "the wallet asks for coins", [
+        .reading(.int64("value", note: "tapyrus units"), into: \.value),
+        .reading(.string("colour_id", maxLength: 66), into: \.colourID),
     ])
-    public var value: Int64
-    public var colourID: String
-
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        value = try reader.int64()
-        colourID = try reader.string()
-    }
+    public var value: Int64 = 0
+    public var colourID = ""
+    public init() {}
 }
 
 /// `coin_selection:selected_coins`: the wallet's selection result.
-public struct SelectedCoins: CataloguedEvent {
-    public static let tracepoint = Tracepoint("coin_selection", "selected_coins", "the coins the wallet selected", fields: [
-        .string("colour_id", maxLength: 66),
-        .int64("target", note: "tapyrus units"),
-        .int64("input_value", note: "tapyrus units"),
-        .uint64("coin_count"),
-        .string("algorithm", maxLength: 15, note: "BNB or knapsack"),
+public struct SelectedCoins: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("coin_selection", "selected_coins", "the coins the wallet selected", [
+        .reading(.string("colour_id", maxLength: 66), into: \.colourID),
+        .reading(.int64("target", note: "tapyrus units"), into: \.target),
+        .reading(.int64("input_value", note: "tapyrus units"), into: \.inputValue),
+        .reading(.uint64("coin_count"), into: \.coinCount),
+        .reading(.string("algorithm", maxLength: 15, note: "BNB or knapsack"), into: \.algorithm),
     ])
-    public var colourID: String
-    public var target: Int64
-    public var inputValue: Int64
-    public var coinCount: UInt64
-    public var algorithm: String
-
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        colourID = try reader.string()
-        target = try reader.int64()
-        inputValue = try reader.int64()
-        coinCount = try reader.uint64()
-        algorithm = try reader.string()
-    }
+    public var colourID = ""
+    public var target: Int64 = 0
+    public var inputValue: Int64 = 0
+    public var coinCount: UInt64 = 0
+    public var algorithm = ""
+    public init() {}
 }
 
 /// `coin_selection:change_info`: the change output the wallet made.
-public struct ChangeInfo: CataloguedEvent {
-    public static let tracepoint = Tracepoint("coin_selection", "change_info", "the change the wallet made", fields: [
-        .int64("change", note: "tapyrus units"),
-        .string("colour_id", maxLength: 66),
+public struct ChangeInfo: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("coin_selection", "change_info", "the change the wallet made", [
+        .reading(.int64("change", note: "tapyrus units"), into: \.change),
+        .reading(.string("colour_id", maxLength: 66), into: \.colourID),
     ])
-    public var change: Int64
-    public var colourID: String
-
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        change = try reader.int64()
-        colourID = try reader.string()
-    }
+    public var change: Int64 = 0
+    public var colourID = ""
+    public init() {}
 }
 
 /// `coin_selection:fee_info`: the fee the wallet paid and needed.
-public struct FeeInfo: CataloguedEvent {
-    public static let tracepoint = Tracepoint("coin_selection", "fee_info", "the fee of the wallet's transaction", fields: [
-        .int64("fee_paid", note: "tapyrus units"),
-        .int64("fee_needed", note: "tapyrus units"),
+public struct FeeInfo: DeclaredEvent {
+    public static let declaration = EventDeclaration<Self>("coin_selection", "fee_info", "the fee of the wallet's transaction", [
+        .reading(.int64("fee_paid", note: "tapyrus units"), into: \.feePaid),
+        .reading(.int64("fee_needed", note: "tapyrus units"), into: \.feeNeeded),
     ])
-    public var feePaid: Int64
-    public var feeNeeded: Int64
-
-    public init(reading reader: inout EventFieldReader) throws(EventDecodingError) {
-        feePaid = try reader.int64()
-        feeNeeded = try reader.int64()
-    }
+    public var feePaid: Int64 = 0
+    public var feeNeeded: Int64 = 0
+    public init() {}
 }

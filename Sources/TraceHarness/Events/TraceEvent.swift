@@ -65,6 +65,9 @@ public struct Hash256: Sendable, Hashable, CustomStringConvertible, Codable {
         self.bytes = bytes
     }
 
+    /// 32 zero bytes (the value of an event's hash before it is read).
+    public static let zero = Hash256(bytes: [UInt8](repeating: 0, count: 32))
+
     /// Parses the usual display form (big-endian hex, as RPC prints it).
     public init?(hex: String) {
         guard hex.utf8.count == 64, let bytes = [UInt8](hexString: hex) else { return nil }
