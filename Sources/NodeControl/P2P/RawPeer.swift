@@ -213,13 +213,19 @@ final class Inbox: @unchecked Sendable {
 
 /// A connected TCP socket with a dedicated reader thread that frames messages.
 ///
-/// `@unchecked Sendable`: the descriptor never changes and `isShutDown` is
-/// guarded by `lock`; writes and the reader thread's reads on one socket may
-/// run at once (the kernel allows a reader and a writer).
+/// `@unchecked Sendable`: the descriptor never changes and `isShutDown` and
+/// `isClosed` are guarded by `lock`; writes and the reader thread's reads on
+/// one socket may run at once (the kernel allows a reader and a writer).
+///
+/// Only the reader thread closes the descriptor, under the lock, and no
+/// write or shutdown touches it after: once closed, its number may already
+/// be another socket's (another test's peer, an RPC connection), which a
+/// late `shutdown(2)` would cut.
 final class SocketConnection: @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()
     private var isShutDown = false
+    private var isClosed = false
 
     private init(fd: Int32) {
         self.fd = fd
@@ -262,7 +268,7 @@ final class SocketConnection: @unchecked Sendable {
 
     func write(_ bytes: [UInt8]) throws(P2PError) {
         let failure: P2PError? = lock.withLock {
-            if isShutDown { return P2PError.sendFailed("connection already closed") }
+            if isShutDown || isClosed { return P2PError.sendFailed("connection already closed") }
             var offset = 0
             while offset < bytes.count {
                 let written = bytes[offset...].withUnsafeBytes { buffer in
@@ -281,15 +287,21 @@ final class SocketConnection: @unchecked Sendable {
 
     func shutdown() {
         lock.withLock {
-            guard !isShutDown else { return }
+            guard !isShutDown, !isClosed else { return }
             isShutDown = true
             _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
         }
     }
 
-    /// Reads until the connection ends, then closes the descriptor (only this thread closes it).
+    /// Reads until the connection ends, then closes the descriptor (only this
+    /// thread closes it, under the lock, so that nothing uses its number after).
     private func readLoop(magic: NetworkMagic, inbox: Inbox) {
-        defer { Glibc.close(fd) }
+        defer {
+            lock.withLock {
+                isClosed = true
+                Glibc.close(fd)
+            }
+        }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {

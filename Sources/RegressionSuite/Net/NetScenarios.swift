@@ -94,16 +94,25 @@ struct NodeSyncMessagesScenario: Scenario {
         [
             .exercised(InboundMessage.tracepoint.probe, "a manual outbound peer (addnode onetry) and its inbound side, syncing blocks"),
             .exercised(OutboundMessage.tracepoint.probe, "a manual outbound peer (addnode onetry) and its inbound side, syncing blocks"),
+            .exercised(InboundMessage.tracepoint.probe, "a headers-first sync of a \(Self.chainLength)-block chain: getheaders, one headers message of them all, getdata in batches, a block message each"),
+            .exercised(OutboundMessage.tracepoint.probe, "a headers-first sync of a \(Self.chainLength)-block chain: getheaders, one headers message of them all, getdata in batches, a block message each"),
         ]
     }
+
+    /// Blocks A mines alone before the nodes meet: B then syncs them all
+    /// headers first (more than the 16 blocks a peer may have in flight).
+    static let chainLength: Int32 = 120
 
     func run(_ context: ScenarioContext, _ check: Check) async throws {
         try await withScenarioNodePair(context, check, names: ("\(name)-a", "\(name)-b")) { nodeA, nodeB in
             let recordingA = try await context.record(nodeA)
             let recordingB = try await context.record(nodeB)
-            try await NodeNetwork.connect(nodeA, to: nodeB)
             let address = try await nodeA.rpc.getNewAddress()
-            let hashes = try await nodeA.rpc.generateToAddress(3, address: address)
+            var hashes = try await nodeA.rpc.generateToAddress(Int(Self.chainLength), address: address)
+            try await NodeNetwork.connect(nodeA, to: nodeB)
+            try await NodeNetwork.waitForSync([nodeA, nodeB])
+            // Then blocks announced to a peer in sync.
+            hashes += try await nodeA.rpc.generateToAddress(3, address: address)
             try await NodeNetwork.waitForSync([nodeA, nodeB])
 
             let (peerOnA, peerOnB) = try await linkedPeers(from: nodeA, to: nodeB)
@@ -115,6 +124,15 @@ struct NodeSyncMessagesScenario: Scenario {
                        "\(nodeA.name) announced blocks with headers or inv (A→B: \(describeCounts(sentByA.typeCounts)))")
             check.that(sentByB.contains { $0.messageType == "getdata" || $0.messageType == "getheaders" },
                        "\(nodeB.name) asked for them with getheaders or getdata (B→A: \(describeCounts(sentByB.typeCounts)))")
+            // The sync: B's getheaders answered by one headers message of the
+            // whole chain (at most 2,000 fit one), whose bytes MessageTruth
+            // compares with getblockheader's below.
+            let headerCounts = sentByA.filter { $0.messageType == "headers" }.compactMap { event -> UInt64? in
+                var reader = ByteReader(event.message.bytes)
+                return try? reader.readCompactSize()
+            }
+            check.that(headerCounts.contains(UInt64(Self.chainLength)),
+                       "\(nodeA.name) sent the \(Self.chainLength) headers of its chain in one headers message (headers messages of \(headerCounts) headers)")
 
             // Each node has one peer: every message event names it.
             let eventsA = try await MessageEvent.all(in: recordingA)
@@ -125,8 +143,9 @@ struct NodeSyncMessagesScenario: Scenario {
             checkPeerFields(eventsB, of: peerOnB, node: nodeB.name, check)
 
             // Every message each node sent, against the sender's own RPC.
-            for (sender, sent, peerSent) in [(nodeA, sentByA, sentByB), (nodeB, sentByB, sentByA)] {
-                let truth = try await MessageTruth.of(sender, startHeight: 0, peerPings: peerSent.filter { $0.messageType == "ping" })
+            // (Each version message carries the sender's height when they met.)
+            for (sender, sent, peerSent, height) in [(nodeA, sentByA, sentByB, Self.chainLength), (nodeB, sentByB, sentByA, 0)] {
+                let truth = try await MessageTruth.of(sender, startHeight: height, peerPings: peerSent.filter { $0.messageType == "ping" })
                 let wrong = sent.compactMap { event in truth.disagreement(with: event).map { "\(event.messageType): \($0)" } }
                 check.equal(wrong, [], "\(sender.name): each of the \(sent.count) messages it sent has the size and bytes its RPC demands (\(describeCounts(sent.typeCounts)))")
             }
