@@ -222,10 +222,14 @@ final class Inbox: @unchecked Sendable {
 /// be another socket's (another test's peer, an RPC connection), which a
 /// late `shutdown(2)` would cut.
 final class SocketConnection: @unchecked Sendable {
-    private let fd: Int32
+    /// The socket's descriptor (for tests: its number is reused once closed).
+    let fd: Int32
     private let lock = NSLock()
     private var isShutDown = false
     private var isClosed = false
+
+    /// Whether the reader thread closed the descriptor.
+    var hasClosedDescriptor: Bool { lock.withLock { isClosed } }
 
     private init(fd: Int32) {
         self.fd = fd
