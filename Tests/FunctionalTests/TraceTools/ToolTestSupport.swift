@@ -45,14 +45,20 @@ final class ToolProcess: @unchecked Sendable {
         }
     }
 
+    /// Reads `handle` to its end on a thread of its own. With read(2), not
+    /// `availableData`, which traps when a signal interrupts the read (seen
+    /// once while a test sent SIGINT to its tool).
     private func collect(_ handle: FileHandle, toError: Bool) {
         readers.enter()
+        let descriptor = handle.fileDescriptor
         Thread.detachNewThread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                if count <= 0 { break }
                 lock.lock()
-                if toError { error.append(data) } else { output.append(data) }
+                if toError { error.append(contentsOf: buffer[0..<count]) } else { output.append(contentsOf: buffer[0..<count]) }
                 lock.unlock()
             }
             readers.leave()
