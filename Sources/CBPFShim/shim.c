@@ -131,3 +131,12 @@ struct bpf_link *tt_attach_uprobe(struct bpf_program *program, int pid, const ch
     LIBBPF_OPTS(bpf_uprobe_opts, options, .ref_ctr_offset = semaphore_offset, .bpf_cookie = cookie);
     return bpf_program__attach_uprobe_opts(program, pid, binary_path, offset, &options);
 }
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+int tt_pidfd_open(int pid)
+{
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}

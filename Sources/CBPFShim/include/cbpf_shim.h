@@ -51,6 +51,11 @@ int tt_attach_uprobe_multi(int program_fd, const char *path, const uint64_t *off
                            const uint64_t *semaphore_offsets, const uint64_t *cookies,
                            uint32_t count, int pid);
 
+/// A descriptor that becomes readable when process `pid` exits (Linux 5.3
+/// and later), or -1 with errno set (ESRCH: no such process; ENOSYS: a
+/// kernel without pidfds).
+int tt_pidfd_open(int pid);
+
 /// Attaches a program to one uprobe at `offset` in `binary_path` (a perf
 /// event), with `cookie` as its BPF cookie and, if non-zero, the file offset
 /// of its semaphore; for process `pid` (-1: every process). Returns NULL

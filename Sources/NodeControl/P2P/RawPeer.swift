@@ -227,9 +227,16 @@ final class SocketConnection: @unchecked Sendable {
     private let lock = NSLock()
     private var isShutDown = false
     private var isClosed = false
+    /// Signalled once the reader thread closed the descriptor.
+    private let descriptorClosed = DispatchSemaphore(value: 0)
 
-    /// Whether the reader thread closed the descriptor.
-    var hasClosedDescriptor: Bool { lock.withLock { isClosed } }
+    /// Waits until the reader thread closed the descriptor (the connection
+    /// ended), at most until `deadline`; false if it had not by then.
+    func waitUntilDescriptorClosed(deadline: DispatchTime) -> Bool {
+        guard descriptorClosed.wait(timeout: deadline) == .success else { return false }
+        descriptorClosed.signal()
+        return true
+    }
 
     private init(fd: Int32) {
         self.fd = fd
@@ -305,6 +312,7 @@ final class SocketConnection: @unchecked Sendable {
                 isClosed = true
                 Glibc.close(fd)
             }
+            descriptorClosed.signal()
         }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)

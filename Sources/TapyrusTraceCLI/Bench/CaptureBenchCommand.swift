@@ -115,7 +115,7 @@ struct CaptureBenchCommand: AsyncParsableCommand {
         for _ in 0..<(parts.contains(.cost) ? repetitions : 0) {
             for mode in modes {
                 let floor = try emptyProgramRate(mode: mode)
-                var sample = try captureFlood(mode: mode)
+                var sample = try await captureFlood(mode: mode)
                 sample.floorRate = floor
                 floods[mode, default: []].append(sample)
             }
@@ -236,7 +236,7 @@ struct CaptureBenchCommand: AsyncParsableCommand {
     }
 
     /// A flood with every event decoded (and its height checked) in user space.
-    private func captureFlood(mode: AttachMode) throws -> FloodSample {
+    private func captureFlood(mode: AttachMode) async throws -> FloodSample {
         var options = Tracer.Options()
         options.attachMode = mode
         let tracer = try Tracer(binary: fixture, probes: [Self.flood], options: options)
@@ -249,18 +249,9 @@ struct CaptureBenchCommand: AsyncParsableCommand {
         let cpu = Self.processCPUTime()
         let passes = tracer.readerPasses
         let rate = try floodRate()
-        // Wait for the reader to decode everything (polling, no sleep
-        // guess): delivered + lost reaches the events fired.
-        let deadline = ContinuousClock.now + .seconds(60)
-        while true {
-            let statistics = tracer.statistics()
-            if statistics.delivered + statistics.lost >= UInt64(events) || ContinuousClock.now > deadline { break }
-            usleep(1000)
-        }
-        // Counts are published before their events reach the handler: two
-        // more passes and every counted event was handled.
-        let counted = tracer.readerPasses
-        while tracer.readerPasses < counted + 2, ContinuousClock.now < deadline { usleep(1000) }
+        // The fixture has exited: once drained, every hit it made was
+        // decoded and handed to the subscriber, or counted lost.
+        await tracer.drain()
         let userNanoseconds = (Self.processCPUTime() - cpu) * 1e9 / Double(events)
         let statistics = tracer.statistics()
         return FloodSample(
@@ -333,7 +324,10 @@ struct CaptureBenchCommand: AsyncParsableCommand {
         // VmHWM only grows: the last value read before the exit is the peak.
         let pid = process.processIdentifier
         let peak = Shared<(peak: Double, resident: Double)>((0, 0))
+        let sampled = DispatchSemaphore(value: 0)
         let sampler = Thread {
+            defer { sampled.signal() }
+            // A sample every 20 ms: the sampling interval, not a wait.
             while process.isRunning {
                 let sample = (Self.memoryKilobytes("VmHWM", pid: pid), Self.memoryKilobytes("VmRSS", pid: pid))
                 if sample.0 > 0 { peak.update { $0 = (sample.0, max($0.resident, sample.1)) } }
@@ -345,7 +339,7 @@ struct CaptureBenchCommand: AsyncParsableCommand {
         process.interrupt()
         let rest = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !sampler.isFinished { usleep(1000) }
+        sampled.wait()
         let (peakKilobytes, residentKilobytes) = peak.value
         let summary = String(decoding: rest, as: UTF8.self)
         let lost = summary.split(separator: "\n").first { $0.contains("probe hits") }.map(String.init) ?? ""
@@ -421,11 +415,16 @@ struct CaptureBenchCommand: AsyncParsableCommand {
         process.standardError = errors
         try process.run()
         let error = Shared(Data())
-        let reader = Thread { let data = errors.fileHandleForReading.readDataToEndOfFile(); error.update { $0 = data } }
+        let read = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            let data = errors.fileHandleForReading.readDataToEndOfFile()
+            error.update { $0 = data }
+            read.signal()
+        }
         reader.start()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while reader.isExecuting || !reader.isFinished { usleep(1000) }
+        read.wait()
         return RunResult(status: process.terminationStatus, standardOutput: String(decoding: data, as: UTF8.self),
                          standardError: String(decoding: error.value, as: UTF8.self))
     }
@@ -465,6 +464,8 @@ private final class BpftraceProcess {
     private let errors: FileHandle
     private let lineCount = Shared<UInt64>(0)
     private let reader: Thread
+    /// Signalled by the reader once bpftrace's output ended.
+    private let readerDone = DispatchSemaphore(value: 0)
 
     init(_ bpftrace: String, script: String, sites: Int) throws {
         var output: [Int32] = [0, 0], errorPipe: [Int32] = [0, 0]
@@ -503,8 +504,9 @@ private final class BpftraceProcess {
         self.pid = pid
         errors = FileHandle(fileDescriptor: errorPipe[0], closeOnDealloc: true)
         let handle = FileHandle(fileDescriptor: output[0], closeOnDealloc: true)
-        let count = lineCount
+        let count = lineCount, done = readerDone
         reader = Thread {
+            defer { done.signal() }
             while true {
                 let data = handle.availableData
                 if data.isEmpty { break }
@@ -557,7 +559,7 @@ private final class BpftraceProcess {
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         let seconds = (ContinuousClock.now - start).seconds
-        while !reader.isFinished { usleep(1000) }
+        readerDone.wait()
         // "Lost N events" on standard error.
         var lost: UInt64 = 0
         for line in said.split(separator: "\n") where line.contains("Lost") {

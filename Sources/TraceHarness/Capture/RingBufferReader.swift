@@ -50,6 +50,9 @@ final class RingBufferReader: @unchecked Sendable {
     private let running = Atomic<Bool>(true)
     private let passes = Atomic<UInt64>(0)
     private let stopped = DispatchSemaphore(value: 0)
+    /// Callers of ``wait(forGeneration:)``, resumed by the thread once its
+    /// pass count reaches theirs or it stops.
+    private let generationWaiters = Mutex<[(target: UInt64, continuation: CheckedContinuation<Void, Never>)]>([])
     private let published: Mutex<RecordDecoder.Counts>
     private let stopOnce = Mutex<Bool>(false)
 
@@ -84,6 +87,33 @@ final class RingBufferReader: @unchecked Sendable {
     /// has delivered its event when the count has moved on by two.
     var generation: UInt64 { passes.load(ordering: .acquiring) }
     var isRunning: Bool { running.load(ordering: .acquiring) }
+
+    /// Returns once ``generation`` reached `target`, or the thread stopped:
+    /// the barrier ``Tracer/drain()`` waits on, without polling.
+    func wait(forGeneration target: UInt64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // Checked under the lock the thread takes after each pass, so no
+            // pass can end between the check and the enqueueing unseen.
+            let ready = generationWaiters.withLock { waiters in
+                if generation >= target || !isRunning { return true }
+                waiters.append((target, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// Resumes the waiters whose generation came, or all once stopped.
+    private func resumeWaiters() {
+        let ready: [CheckedContinuation<Void, Never>] = generationWaiters.withLock { waiters in
+            guard !waiters.isEmpty else { return [] }
+            let reached = generation, stopped = !isRunning
+            let due = waiters.filter { stopped || $0.target <= reached }
+            waiters.removeAll { stopped || $0.target <= reached }
+            return due.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume() }
+    }
 
     /// The decoder's counts as of the last completed pass.
     var counts: RecordDecoder.Counts { published.withLock { $0 } }
@@ -126,6 +156,7 @@ final class RingBufferReader: @unchecked Sendable {
         _ = consume()
         flush()
         running.store(false, ordering: .releasing)
+        resumeWaiters()
         stopped.signal()
     }
 
@@ -209,6 +240,7 @@ final class RingBufferReader: @unchecked Sendable {
     private func flush() {
         deliver()
         passes.add(1, ordering: .releasing)
+        resumeWaiters()
     }
 
     /// Stops the thread and unmaps the ring. Safe to call more than once.

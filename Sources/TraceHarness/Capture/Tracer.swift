@@ -339,10 +339,7 @@ public final class Tracer: Sendable {
     /// Waits until every event of probe hits that happened before this call
     /// has been decoded and handed to subscribers.
     public func drain() async {
-        let target = reader.generation + 2
-        while reader.generation < target && reader.isRunning {
-            try? await Task.sleep(for: .milliseconds(1))
-        }
+        await reader.wait(forGeneration: reader.generation + 2)
     }
 
     /// Counters of the capture so far, per probe, for every traced process.

@@ -1,3 +1,4 @@
+import CBPFShim
 import Foundation
 import Synchronization
 
@@ -47,7 +48,7 @@ public final class CaptureSession: Sendable {
         var reason: String?
         var waiters: [CheckedContinuation<String, Never>] = []
         // Kept alive until the session ends; they feed ``stop(_:)``.
-        var signalSources: [SignalSource] = []
+        var sources: [HeldSource] = []
     }
 
     /// The tracer the session drains and closes.
@@ -143,8 +144,8 @@ public final class CaptureSession: Sendable {
         tracer.close()
         let delivered = await delivery.value
         state.withLock { state in
-            for box in state.signalSources { box.source.cancel() }
-            state.signalSources = []
+            for box in state.sources { box.source.cancel() }
+            state.sources = []
         }
         return CaptureSummary(reason: reason, statistics: statistics, delivered: delivered)
     }
@@ -155,8 +156,8 @@ public final class CaptureSession: Sendable {
             let source = DispatchSource.makeSignalSource(signal: number)
             source.setEventHandler { [weak self] in self?.stop(name) }
             source.resume()
-            let box = SignalSource(source)
-            state.withLock { $0.signalSources.append(box) }
+            let box = HeldSource(source)
+            state.withLock { $0.sources.append(box) }
         }
     }
 
@@ -167,7 +168,29 @@ public final class CaptureSession: Sendable {
         }
     }
 
+    /// Stops the capture when process `pid` exits: its pidfd becomes
+    /// readable then. Kernels before 5.3 have no pidfds; there the process
+    /// is looked at every 100 ms.
     private func armProcessExit(_ pid: Int32) {
+        let descriptor = tt_pidfd_open(pid)
+        guard descriptor >= 0 else {
+            if errno == ESRCH { return stop("process \(pid) exited") }
+            return pollProcessExit(pid)
+        }
+        let source = DispatchSource.makeReadSource(fileDescriptor: descriptor)
+        // Readable for ever once the process is gone: one event is enough
+        // (cancelling also releases this handler and its hold on the source).
+        source.setEventHandler { [weak self] in
+            source.cancel()
+            self?.stop("process \(pid) exited")
+        }
+        source.setCancelHandler { close(descriptor) }
+        source.resume()
+        let box = HeldSource(source)
+        state.withLock { $0.sources.append(box) }
+    }
+
+    private func pollProcessExit(_ pid: Int32) {
         Task { [weak self] in
             while kill(pid, 0) == 0 || errno == EPERM {
                 try? await Task.sleep(for: .milliseconds(100))
@@ -178,14 +201,14 @@ public final class CaptureSession: Sendable {
     }
 }
 
-/// A dispatch signal source held by a session.
+/// A dispatch source (a signal, a process's exit) held by a session.
 ///
 /// `@unchecked Sendable`: libdispatch sources may be cancelled from any
 /// thread (dispatch objects are thread-safe), but the Dispatch overlay does
 /// not mark them `Sendable`; the box only holds it and cancels it.
-private final class SignalSource: @unchecked Sendable {
-    let source: any DispatchSourceSignal
-    init(_ source: any DispatchSourceSignal) { self.source = source }
+private final class HeldSource: @unchecked Sendable {
+    let source: any DispatchSourceProtocol
+    init(_ source: any DispatchSourceProtocol) { self.source = source }
 }
 
 /// How a capture ended and what it counted.

@@ -44,12 +44,11 @@ struct SocketConnectionTests {
         try #require(accepted >= 0)
         close(accepted)
 
-        // The reader sees the end and closes its descriptor. Spun, not
-        // awaited: the first sleep or timeout may open a descriptor of the
-        // runtime's own, which would take the freed number first.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !connection.hasClosedDescriptor, ContinuousClock.now < deadline { sched_yield() }
-        try #require(connection.hasClosedDescriptor)
+        // The reader sees the end and closes its descriptor. Waited for on
+        // a semaphore, not awaited: the first sleep or timeout of the async
+        // runtime may open a descriptor of its own, which would take the
+        // freed number first.
+        try #require(connection.waitUntilDescriptorClosed(deadline: .now() + 30))
 
         // A socket pair takes the lowest free numbers, the closed one among them.
         var pair: [Int32] = [0, 0]

@@ -16,6 +16,8 @@ extension InProcessCapture {
             private let lock = NSLock()
             private var blocked = false
             private var open = false
+            /// Yields once, when the reader blocked: the test's barrier.
+            private let (blockedSignal, blockedContinuation) = AsyncStream<Void>.makeStream()
 
             /// Called by the handler: blocks the first time, until `release()`.
             func pass() {
@@ -24,10 +26,21 @@ extension InProcessCapture {
                     blocked = true
                     return true
                 }
-                if wait { semaphore.wait() }
+                if wait {
+                    blockedContinuation.yield()
+                    blockedContinuation.finish()
+                    semaphore.wait()
+                }
             }
 
             var hasBlocked: Bool { lock.withLock { blocked } }
+
+            /// Returns once the reader blocked in ``pass()`` (the reader
+            /// reaches the first flood event sooner or later: only later hits
+            /// find the ring full).
+            func waitUntilBlocked() async {
+                for await _ in blockedSignal { break }
+            }
 
             func release() {
                 lock.withLock { open = true }
@@ -35,7 +48,7 @@ extension InProcessCapture {
             }
         }
 
-        @Test("losses of a flooding process are its own; a quiet process sharing the tracer counts every event delivered", arguments: AttachModes.available)
+        @Test("losses of a flooding process are its own; a quiet process sharing the tracer counts every event delivered", .timeLimit(.minutes(2)), arguments: AttachModes.available)
         func lossesStayWithTheirProcess(mode: AttachMode) async throws {
             let count = 200_000
             let copy = try Fixture.privateCopy()
@@ -56,8 +69,7 @@ extension InProcessCapture {
             #expect(floodLines.count == 1)
             // The reader reaches the first flood events sooner or later (they
             // are in the ring: only later hits find it full) and blocks there.
-            let deadline = ContinuousClock.now + .seconds(30)
-            while !gate.hasBlocked, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            await gate.waitUntilBlocked()
             #expect(gate.hasBlocked, "the first event reached the handler")
             gate.release()
             subscription.cancel()
